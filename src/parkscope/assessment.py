@@ -1,0 +1,295 @@
+"""The whole assessment: extract + study area → network → amenities → access → score → cells → summary."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import __version__
+from .access import k_nearest_by_category
+from .amenities import join_to_network, locate_amenities
+from .area import StudyArea, area_from_bbox, area_from_boundary, area_from_park, check_overlap
+from .config import Settings, load_settings
+from .errors import AreaError, InputError
+from .grid import aggregate_to_cells, park_weighted_mean
+from .ingest import extract_bounds, read_extract, scan_data_bounds
+from .network import WalkNetwork, build_walk_network
+from .score import category_scores, life_convenience
+
+log = logging.getLogger(__name__)
+
+OSM_ATTRIBUTION = "Map data © OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)"
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Assessment:
+    """Result of :func:`assess`: the frames, the summary, and how to write them.
+
+    Attributes
+    ----------
+    area : StudyArea
+    settings : Settings
+    network : WalkNetwork
+        The walking network, with edges split where amenities join.
+    nodes : GeoDataFrame
+        One row per network node: ``node_id``, ``lon``, ``lat``, ``score``, ``in_park``,
+        ``dist_<category>_<i>``.
+    amenities : GeoDataFrame
+        One row per amenity access point: ``category``, ``lon``, ``lat``, ``node_id``, ``offset_m``, ...
+    cells : GeoDataFrame
+        One row per H3 cell: ``h3``, ``score``, ``n_nodes``, ``in_park``, ``share15_<category>``, ...
+    summary : dict
+        The park-level figures written to summary.json.
+    """
+
+    area: StudyArea
+    settings: Settings
+    network: WalkNetwork
+    nodes: gpd.GeoDataFrame
+    amenities: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        """The park's life-convenience score (0–10)."""
+        return float(self.summary["life_convenience_score"])
+
+    def write(self, outdir: str | Path, report: bool = True) -> Path:
+        """Write every output into ``outdir`` (whole or not at all); see docs/outputs in the README."""
+        from .io import atomic_output_dir, write_gpkg, write_json, write_parquet
+
+        with atomic_output_dir(outdir) as tmp:
+            write_json(self.summary, tmp / "summary.json")
+            write_parquet(pd.DataFrame(self.nodes.drop(columns="geometry")), tmp / "nodes.parquet")
+            write_parquet(self.network.edges_frame(), tmp / "network.parquet")
+            write_parquet(pd.DataFrame(self.amenities.drop(columns="geometry")), tmp / "amenities.parquet")
+            write_parquet(self.cells, tmp / "cells.parquet")
+            write_gpkg(self.cells, tmp / "cells.gpkg", layer="cells")
+            if report:
+                self.to_report(tmp / "report.html")
+        return Path(outdir)
+
+    def to_report(self, path: str | Path) -> Path:
+        """Write the self-contained HTML report."""
+        from .report.html import write_report
+
+        return write_report(self, Path(path))
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        rows = "".join(
+            f"<tr><td>{k}</td><td>{v['share_within_15min'] if v['share_within_15min'] is not None else '–'}"
+            f"</td><td>{v['median_nearest_m'] if v['median_nearest_m'] is not None else '–'}</td></tr>"
+            for k, v in s["categories"].items()
+        )
+        return (
+            f"<b>parkscope assessment of {self.area.name}</b>: life-convenience score "
+            f"{s['life_convenience_score']:.2f} / 10, {self.network.n_nodes} walk nodes, "
+            f"{len(self.amenities)} amenity points<table><tr><th>category</th><th>share within "
+            f"{self.settings.coverage_minutes:g} min</th><th>median nearest (m)</th></tr>{rows}</table>"
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_area(extract: Path, *, bbox: Any = None, boundary: Any = None, park: str | None = None,
+                 buffer_m: float) -> StudyArea:
+    """Build the study area from exactly one of ``bbox``, ``boundary`` and ``park``."""
+    given = [name for name, v in (("bbox", bbox), ("boundary", boundary), ("park", park)) if v is not None]
+    if len(given) != 1:
+        raise InputError(
+            "Give exactly one study area: --bbox W,S,E,N, --boundary FILE or --park NAME"
+            + (f" (got {', '.join('--' + g for g in given)})." if given else ".")
+        )
+    if bbox is not None:
+        return area_from_bbox(bbox, buffer_m)
+    if boundary is not None:
+        return area_from_boundary(boundary, buffer_m)
+    return area_from_park(extract, str(park), buffer_m)
+
+
+def _round(x: float, nd: int = 3) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+
+
+def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None = None,
+           park: str | None = None, buffer_m: float | None = None, config: str | Path | None = None,
+           settings: Settings | None = None, progress: Progress | None = None) -> Assessment:
+    """Assess the life convenience of a park from an OpenStreetMap extract.
+
+    Parameters
+    ----------
+    extract : str or Path
+        ``.osm.pbf`` or OSM XML (``.osm``, ``.osm.gz``, ``.osm.bz2``).
+    bbox : str or tuple, optional
+        ``"W,S,E,N"`` in WGS84 degrees.
+    boundary : str or Path, optional
+        Polygon file (GeoJSON, GeoPackage, Shapefile).
+    park : str, optional
+        Name of a polygon in the extract (``name``, ``name:*``, ``old_name``...).
+    buffer_m : float, optional
+        Ring around the park where streets and amenities count (default from settings: 2000 m).
+    config : str or Path, optional
+        User TOML overriding defaults and taxonomy.
+    settings : Settings, optional
+        Ready settings (instead of ``config``).
+    progress : callable, optional
+        Called with a short message at the start of each stage.
+
+    Returns
+    -------
+    Assessment
+
+    Examples
+    --------
+    >>> a = assess("porto.osm.pbf", bbox="-8.615,41.142,-8.605,41.150")  # doctest: +SKIP
+    >>> a.score  # doctest: +SKIP
+    """
+    say = progress or (lambda msg: log.info(msg))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    extract = Path(extract)
+    if settings is None:
+        settings = load_settings(config)
+    if buffer_m is not None:
+        settings = load_settings(config, buffer_m=float(buffer_m)) if settings is None else \
+            __import__("dataclasses").replace(settings, buffer_m=float(buffer_m))
+    if settings.buffer_m < settings.max_distance_m:
+        log.warning("buffer (%g m) is smaller than the search radius (%g m): park nodes near the fence may "
+                    "miss amenities outside the buffer", settings.buffer_m, settings.max_distance_m)
+
+    say("ingest: finding the study area")
+    area = resolve_area(extract, bbox=bbox, boundary=boundary, park=park, buffer_m=settings.buffer_m)
+    check_overlap(area, extract_bounds(extract), extract)
+    say("ingest: reading the extract")
+    osm = read_extract(extract, area.read_bbox)
+    timings["ingest_s"] = time.perf_counter() - t0
+
+    say("network: building the walking network")
+    t = time.perf_counter()
+    if osm.highways.empty and osm.features.empty:
+        w, s, e, n = scan_data_bounds(extract)
+        raise AreaError(
+            f"The study area ({area.name}) holds no OpenStreetMap data: {extract.name} covers "
+            f"{w:.4f},{s:.4f},{e:.4f},{n:.4f} (W,S,E,N). Give an area inside it, or an extract that covers the park."
+        )
+    network = build_walk_network(osm, area.analysis, area.crs)
+    amen = locate_amenities(osm.features, settings, area.crs, area.analysis)
+    n_before = network.n_nodes
+    network, joined = join_to_network(network, amen, mode="edge")
+    timings["network_s"] = time.perf_counter() - t
+
+    say(f"accessibility: {network.n_nodes} nodes, {len(joined)} amenity points, {len(settings.categories)} categories")
+    t = time.perf_counter()
+    indptr, indices, weights = network.csr()
+    dists = k_nearest_by_category(
+        indptr, indices, weights, joined["node_index"].to_numpy(np.int64),
+        joined["category"].astype(str).to_numpy(), joined["offset_m"].to_numpy(np.float64),
+        settings.category_keys, k=settings.k, max_distance_m=settings.max_distance_m,
+    )
+    timings["access_s"] = time.perf_counter() - t
+
+    say("score: life-convenience score and cells")
+    t = time.perf_counter()
+    cat_scores = category_scores(dists, settings)
+    score = life_convenience(cat_scores, settings)
+    in_park = shapely.contains_xy(area.park, network.lon, network.lat)
+    cols: dict[str, Any] = {"node_id": network.node_id, "lon": network.lon, "lat": network.lat,
+                            "score": score, "in_park": in_park}
+    cover = settings.coverage_distance_m
+    share_cols = {}
+    for key in settings.category_keys:
+        for i in range(settings.k):
+            cols[f"dist_{key}_{i + 1}"] = dists[key][:, i]
+        share_cols[f"share15_{key}"] = (dists[key][:, 0] <= cover).astype(np.float64)
+        share_cols[f"score_{key}"] = cat_scores[key]
+    nodes = gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(network.lon, network.lat), crs=4326)
+    cell_values = pd.DataFrame({"lon": network.lon, "lat": network.lat, "score": score, **share_cols})
+    cells = aggregate_to_cells(cell_values, ["score", *share_cols], area.analysis, area.park,
+                               settings.h3_resolution, area.crs)
+
+    lon, lat = gpd.GeoSeries(amen.geometry, crs=area.crs).to_crs(4326).pipe(
+        lambda g: (g.x.to_numpy(), g.y.to_numpy()))
+    amenities = gpd.GeoDataFrame(
+        {"category": joined["category"].astype(str).to_numpy(), "lon": lon, "lat": lat,
+         "node_id": joined["node_id"].to_numpy(np.int64), "offset_m": joined["offset_m"].to_numpy(),
+         "amenity_id": joined["amenity_id"].to_numpy(), "name": joined["name"].to_numpy(),
+         "osm_type": joined["osm_type"].to_numpy(), "osm_id": joined["osm_id"].to_numpy(np.int64)},
+        geometry=gpd.points_from_xy(lon, lat), crs=4326,
+    )
+    park_nodes = in_park if in_park.any() else np.isin(
+        cells_of(network, settings.h3_resolution), cells.loc[cells["in_park"], "h3"].to_numpy())
+    park_score = park_weighted_mean(cells, "score")
+    if not np.isfinite(park_score) and park_nodes.any():
+        park_score = float(score[park_nodes].mean())
+    categories = {}
+    amen_in_park = shapely.contains_xy(area.park, lon, lat)
+    for cat in settings.categories:
+        nearest = dists[cat.key][park_nodes, 0]
+        median = float(np.median(np.where(np.isnan(nearest), np.inf, nearest))) if nearest.size else np.nan
+        ids = amenities["category"].to_numpy() == cat.key
+        categories[cat.key] = {
+            "share_within_15min": _round(park_weighted_mean(cells, f"share15_{cat.key}")),
+            "median_nearest_m": _round(median, 1),
+            "amenities_in_area": int(amenities.loc[ids, "amenity_id"].nunique()),
+            "amenities_in_park": int(amenities.loc[ids & amen_in_park, "amenity_id"].nunique()),
+            "en": cat.en, "zh": cat.zh, "weight": cat.weight,
+        }
+    timings["score_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t0
+    summary = {
+        "parkscope_version": __version__,
+        "life_convenience_score": _round(park_score, 2),
+        "categories": categories,
+        "max_distance_m": settings.max_distance_m,
+        "k": settings.k,
+        "coverage_distance_m": round(cover, 1),
+        "area": {
+            "source": area.source, "name": area.name, "match": area.match,
+            "park_area_m2": round(area.park_area_m2(), 1), "buffer_m": area.buffer_m,
+            "crs": area.crs.to_string(), "park_wkt": area.park.wkt,
+        },
+        "network": {
+            "nodes": network.n_nodes, "edges": network.n_edges, "nodes_in_park": int(in_park.sum()),
+            "join_nodes_added": network.n_nodes - n_before,
+            "dropped_node_share": round(network.dropped_node_share, 4),
+            "length_km": round(float(network.length_m.sum()) / 1000, 3),
+        },
+        "cells": {"h3_resolution": settings.h3_resolution, "count": len(cells),
+                  "in_park": int(cells["in_park"].sum())},
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "provenance": {
+            "extract": extract.name, "extract_sha256": _sha256(extract),
+            "osm_timestamp": osm.osm_timestamp, "parameters": settings.as_dict(),
+            "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "attribution": OSM_ATTRIBUTION,
+        },
+    }
+    return Assessment(area=area, settings=settings, network=network, nodes=nodes,
+                      amenities=amenities, cells=cells, summary=summary)
+
+
+def cells_of(network: WalkNetwork, resolution: int) -> np.ndarray:
+    """H3 cell of every node of a network."""
+    from .grid import node_cells
+
+    return node_cells(network.lon, network.lat, resolution)

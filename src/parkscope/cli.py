@@ -1,0 +1,112 @@
+"""Command line: ``parkscope assess``; errors become one-paragraph messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ParkscopeError
+
+EXAMPLES = """
+\b
+Examples:
+  parkscope assess porto.osm.pbf --bbox -8.615,41.142,-8.605,41.150 -o out/porto
+  parkscope assess beijing-xueyuan-road.osm --park 东畔科创中心 -o out/dongpark
+  parkscope assess city.osm.pbf --boundary park.geojson --buffer 1500 -o out/park
+"""
+
+
+class _StageLog:
+    """Prints stage messages with elapsed time to stderr (the library only calls back)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(f"[{time.perf_counter() - self.t0:6.1f} s] {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="parkscope")
+def cli() -> None:
+    """parkscope: does a science park integrate industry, city life and people (产城融合)?
+
+    Measures walking access to daily amenities on the OpenStreetMap street network and scores it.
+    """
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("extract", type=click.Path(path_type=Path))
+@click.option("--park", "park", metavar="NAME", help="Name of a polygon in the extract (name, name:*, old_name…).")
+@click.option("--boundary", type=click.Path(path_type=Path), metavar="FILE",
+              help="Park outline: GeoJSON, GeoPackage or Shapefile.")
+@click.option("--bbox", metavar="W,S,E,N", help="Bounding box in WGS84 degrees.")
+@click.option("--buffer", "buffer_m", type=float, default=None, metavar="METRES",
+              help="Ring around the park where streets and amenities count [default: 2000].")
+@click.option("--config", type=click.Path(path_type=Path), metavar="FILE",
+              help="TOML overriding defaults and the amenity taxonomy.")
+@click.option("-o", "--out", "outdir", required=True, type=click.Path(path_type=Path), metavar="OUTDIR",
+              help="Output folder (created; files replaced only when the run succeeds).")
+@click.option("--no-report", is_flag=True, help="Skip report.html.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout when done.")
+def assess(extract: Path, park: str | None, boundary: Path | None, bbox: str | None, buffer_m: float | None,
+           config: Path | None, outdir: Path, no_report: bool, quiet: bool, as_json: bool) -> None:
+    """Assess a park: walking distances to daily amenities and the 0–10 life-convenience score.
+
+    EXTRACT is an OpenStreetMap extract: .osm.pbf, .osm, .osm.gz or .osm.bz2. Give the park with
+    exactly one of --park, --boundary or --bbox. Writes summary.json, nodes.parquet,
+    network.parquet, amenities.parquet, cells.gpkg, cells.parquet and report.html to OUTDIR.
+    """
+    from .assessment import assess as run
+
+    stage = _StageLog(quiet)
+    result = run(extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
+                 progress=stage)
+    stage("report: writing outputs")
+    result.write(outdir, report=not no_report)
+    s = result.summary
+    if as_json:
+        click.echo(json.dumps(json.loads((outdir / "summary.json").read_text(encoding="utf-8")),
+                              ensure_ascii=False))
+    elif not quiet:
+        match = s["area"].get("match") or {}
+        if match:
+            click.echo(f"Park: {match['name']} ({match['osm_type']}/{match['osm_id']}, matched {match['tag']}="
+                       f"{match['value']!r}, {match['how']})", err=True)
+        click.echo(f"Life-convenience score: {s['life_convenience_score']} / 10  "
+                   f"({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)", err=True)
+        click.echo(f"Wrote {outdir}/", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and map parkscope errors to exit codes."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cli.main(args=argv, prog_name="parkscope", standalone_mode=False)
+    except ParkscopeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except MemoryError:
+        click.echo("Error: out of memory. Use a smaller study area (--bbox, --buffer) or a machine with "
+                   "more memory.", err=True)
+        return 10
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

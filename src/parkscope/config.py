@@ -1,0 +1,303 @@
+"""Typed settings: shipped defaults (``data/defaults.toml``, ``data/taxonomy.toml``) plus user overrides."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DECAYS = ("cosine", "linear")
+POLYGON_ACCESS = ("point", "edge")
+
+
+@dataclass(frozen=True)
+class Category:
+    """One amenity category of the taxonomy.
+
+    Attributes
+    ----------
+    key : str
+        Identifier used in column names (``dist_<key>_<i>``).
+    en, zh : str
+        Labels for reports.
+    weight : float
+        Relative weight of the category in the life-convenience score.
+    rank_weights : tuple of float
+        Credit for the 1st, 2nd, ... nearest amenity (not yet normalised).
+    tags : tuple of str
+        ``key=value`` / ``key=*`` selectors (``a=b;c=d`` means both).
+    exclude : tuple of str
+        Selectors that remove an object matched by ``tags``.
+    polygon_access : str
+        ``"point"`` or ``"edge"`` (see ``taxonomy.toml``).
+    """
+
+    key: str
+    en: str
+    zh: str
+    weight: float
+    rank_weights: tuple[float, ...]
+    tags: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    polygon_access: str = "point"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All parameters of an assessment.
+
+    Attributes
+    ----------
+    buffer_m : float
+        Ring around the park in which streets and amenities count.
+    k : int
+        Nearest amenities per category.
+    max_distance_m : float
+        Search radius of the accessibility engine.
+    walk_speed_m_s : float
+        Walking speed used to turn minutes into metres.
+    full_credit_m : float
+        Distance up to which an amenity earns full credit.
+    decay : str
+        Decay shape between ``full_credit_m`` and ``max_distance_m``.
+    coverage_minutes : float
+        Walking time of the coverage figures ("share within 15 minutes").
+    h3_resolution : int
+        H3 resolution of the output cells.
+    edge_min_area_m2, edge_spacing_m : float
+        Polygons of ``polygon_access = "edge"`` categories above this area join the network at
+        points this far apart along their outline.
+    categories : tuple of Category
+        The taxonomy, in report order.
+    """
+
+    buffer_m: float = 2000.0
+    k: int = 5
+    max_distance_m: float = 1600.0
+    walk_speed_m_s: float = 1.333
+    full_credit_m: float = 400.0
+    decay: str = "cosine"
+    coverage_minutes: float = 15.0
+    h3_resolution: int = 9
+    edge_min_area_m2: float = 10000.0
+    edge_spacing_m: float = 100.0
+    categories: tuple[Category, ...] = field(default_factory=tuple)
+
+    @property
+    def coverage_distance_m(self) -> float:
+        """Metres walked in ``coverage_minutes`` at ``walk_speed_m_s``."""
+        return self.coverage_minutes * 60.0 * self.walk_speed_m_s
+
+    @property
+    def category_keys(self) -> list[str]:
+        """Category keys in taxonomy order."""
+        return [c.key for c in self.categories]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-data view for provenance (JSON serialisable)."""
+        out: dict[str, Any] = {
+            k: getattr(self, k)
+            for k in (
+                "buffer_m", "k", "max_distance_m", "walk_speed_m_s", "full_credit_m", "decay",
+                "coverage_minutes", "h3_resolution", "edge_min_area_m2", "edge_spacing_m",
+            )
+        }
+        out["categories"] = {
+            c.key: {
+                "en": c.en, "zh": c.zh, "weight": c.weight, "rank_weights": list(c.rank_weights),
+                "tags": list(c.tags), "exclude": list(c.exclude), "polygon_access": c.polygon_access,
+            }
+            for c in self.categories
+        }
+        return out
+
+
+_SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "area": {"buffer_m": (int, float)},
+    "access": {"k": int, "max_distance_m": (int, float), "walk_speed_m_s": (int, float)},
+    "score": {"full_credit_m": (int, float), "decay": str, "coverage_minutes": (int, float)},
+    "grid": {"h3_resolution": int},
+    "defaults": {"edge_min_area_m2": (int, float), "edge_spacing_m": (int, float)},
+}
+_CATEGORY_KEYS: dict[str, type | tuple[type, ...]] = {
+    "en": str, "zh": str, "weight": (int, float), "rank_weights": list, "tags": list,
+    "exclude": list, "polygon_access": str,
+}
+
+
+def _read_shipped(name: str) -> dict[str, Any]:
+    text = resources.files("parkscope").joinpath("data", name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _unknown(key: str, known: list[str], where: str, source: str) -> ConfigError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(sorted(known))}."
+    return ConfigError(f"Unknown key '{key}' in {where} of {source}.{hint} Fix the key or remove it.")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[str, Any]:
+    """Merge a user config into the shipped defaults, refusing unknown keys."""
+    merged = copy.deepcopy(base)
+    known_top = [*list(_SECTION_KEYS), "categories"]
+    for section, values in override.items():
+        if section not in known_top:
+            raise _unknown(section, known_top, "the top level", source)
+        if not isinstance(values, dict):
+            raise ConfigError(f"'{section}' in {source} must be a table ([{section}]).")
+        if section == "categories":
+            cats = merged.setdefault("categories", {})
+            for cat_key, cat_values in values.items():
+                if not isinstance(cat_values, dict):
+                    raise ConfigError(
+                        f"'categories.{cat_key}' in {source} must be a table ([categories.{cat_key}])."
+                    )
+                for k in cat_values:
+                    if k not in _CATEGORY_KEYS:
+                        raise _unknown(k, list(_CATEGORY_KEYS), f"[categories.{cat_key}]", source)
+                if cat_key in cats:
+                    cats[cat_key].update(cat_values)
+                else:
+                    cats[cat_key] = dict(cat_values)
+            continue
+        allowed = _SECTION_KEYS[section]
+        for k, v in values.items():
+            if k not in allowed:
+                raise _unknown(k, list(allowed), f"[{section}]", source)
+            if isinstance(v, bool) or not isinstance(v, allowed[k]):
+                raise ConfigError(
+                    f"'{section}.{k}' in {source} has the wrong type ({type(v).__name__}: {v!r})."
+                )
+        merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def _build(raw: dict[str, Any], source: str) -> Settings:
+    area, access = raw.get("area", {}), raw.get("access", {})
+    score, grid, dflt = raw.get("score", {}), raw.get("grid", {}), raw.get("defaults", {})
+    categories = []
+    for key, c in raw.get("categories", {}).items():
+        missing = [k for k in ("en", "zh", "weight", "rank_weights", "tags") if k not in c]
+        if missing:
+            raise ConfigError(
+                f"Category '{key}' in {source} lacks {', '.join(missing)}: a new category needs "
+                "en, zh, weight, rank_weights and tags."
+            )
+        if c.get("polygon_access", "point") not in POLYGON_ACCESS:
+            raise ConfigError(f"categories.{key}.polygon_access must be one of {POLYGON_ACCESS}.")
+        if float(c["weight"]) < 0 or any(float(w) < 0 for w in c["rank_weights"]):
+            raise ConfigError(f"categories.{key}: weights must be >= 0.")
+        if not c["rank_weights"] or sum(float(w) for w in c["rank_weights"]) <= 0:
+            raise ConfigError(f"categories.{key}.rank_weights needs at least one positive value.")
+        for sel in [*c["tags"], *c.get("exclude", [])]:
+            _parse_selector(sel, f"categories.{key}", source)
+        categories.append(
+            Category(
+                key=key, en=str(c["en"]), zh=str(c["zh"]), weight=float(c["weight"]),
+                rank_weights=tuple(float(w) for w in c["rank_weights"]),
+                tags=tuple(c["tags"]), exclude=tuple(c.get("exclude", ())),
+                polygon_access=c.get("polygon_access", "point"),
+            )
+        )
+    if not categories:
+        raise ConfigError(f"No amenity categories in {source}.")
+    settings = Settings(
+        buffer_m=float(area.get("buffer_m", 2000.0)),
+        k=int(access.get("k", 5)),
+        max_distance_m=float(access.get("max_distance_m", 1600.0)),
+        walk_speed_m_s=float(access.get("walk_speed_m_s", 1.333)),
+        full_credit_m=float(score.get("full_credit_m", 400.0)),
+        decay=str(score.get("decay", "cosine")),
+        coverage_minutes=float(score.get("coverage_minutes", 15.0)),
+        h3_resolution=int(grid.get("h3_resolution", 9)),
+        edge_min_area_m2=float(dflt.get("edge_min_area_m2", 10000.0)),
+        edge_spacing_m=float(dflt.get("edge_spacing_m", 100.0)),
+        categories=tuple(categories),
+    )
+    _validate(settings, source)
+    return settings
+
+
+def _validate(s: Settings, source: str) -> None:
+    problems = []
+    if s.buffer_m < 0:
+        problems.append("area.buffer_m must be >= 0")
+    if not 1 <= s.k <= 50:
+        problems.append("access.k must be between 1 and 50")
+    if s.max_distance_m <= 0:
+        problems.append("access.max_distance_m must be > 0")
+    if s.walk_speed_m_s <= 0:
+        problems.append("access.walk_speed_m_s must be > 0")
+    if not 0 <= s.full_credit_m < s.max_distance_m:
+        problems.append("score.full_credit_m must be >= 0 and below access.max_distance_m")
+    if s.decay not in DECAYS:
+        problems.append(f"score.decay must be one of {', '.join(DECAYS)}")
+    if s.coverage_minutes <= 0:
+        problems.append("score.coverage_minutes must be > 0")
+    if not 0 <= s.h3_resolution <= 15:
+        problems.append("grid.h3_resolution must be between 0 and 15")
+    if s.edge_spacing_m <= 0:
+        problems.append("defaults.edge_spacing_m must be > 0")
+    if problems:
+        raise ConfigError(f"Invalid settings in {source}: " + "; ".join(problems) + ".")
+
+
+def _parse_selector(selector: str, where: str, source: str) -> list[tuple[str, str]]:
+    """Parse ``"k=v;k2=*"`` into ``[(k, v), (k2, "*")]``."""
+    parts = []
+    for term in selector.split(";"):
+        key, sep, value = term.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(
+                f"Bad tag selector '{selector}' in {where} of {source}: write 'key=value' or 'key=*'."
+            )
+        parts.append((key.strip(), value.strip()))
+    return parts
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load the shipped defaults, apply a user TOML file, then keyword overrides.
+
+    Parameters
+    ----------
+    config : str or Path, optional
+        A TOML file with any of the sections ``[area]``, ``[access]``, ``[score]``, ``[grid]``,
+        ``[defaults]`` and ``[categories.<key>]``. Unknown keys raise :class:`ConfigError`.
+    **overrides
+        Flat overrides by field name of :class:`Settings` (e.g. ``buffer_m=1000``).
+
+    Returns
+    -------
+    Settings
+    """
+    raw = _read_shipped("defaults.toml")
+    raw.update(_read_shipped("taxonomy.toml"))
+    source = "the shipped defaults"
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"Config file {path} does not exist: check the path given to --config.")
+        try:
+            user = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML ({exc}). Fix its syntax.") from exc
+        source = str(path)
+        raw = _merge(raw, user, source)
+    settings = _build(raw, source)
+    if overrides:
+        fields = set(Settings.__dataclass_fields__)
+        for k in overrides:
+            if k not in fields:
+                close = difflib.get_close_matches(k, sorted(fields), n=1)
+                raise ConfigError(f"Unknown setting '{k}'." + (f" Did you mean '{close[0]}'?" if close else ""))
+        from dataclasses import replace
+
+        settings = replace(settings, **overrides)
+        _validate(settings, "the arguments")
+    return settings

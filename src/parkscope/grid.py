@@ -1,0 +1,88 @@
+"""H3 cells: aggregate node measures to a hexagonal grid and to the park."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+WGS84 = CRS.from_epsg(4326)
+
+
+def cell_polygons(cells: list[str] | np.ndarray) -> np.ndarray:
+    """Shapely polygons (lon, lat) of H3 cells."""
+    return np.array(
+        [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells], dtype=object
+    )
+
+
+def node_cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
+    """H3 cell id of every node."""
+    return np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon, lat, strict=True)], dtype=object)
+
+
+def grid_cells(area: BaseGeometry, node_cell: np.ndarray, resolution: int) -> np.ndarray:
+    """Cells of the study area: those whose centre lies in ``area`` plus those holding a node."""
+    inside = set()
+    for part in shapely.get_parts(area):
+        inside |= set(h3.geo_to_cells(part.__geo_interface__, resolution))
+    return np.array(sorted(inside | set(node_cell.tolist())), dtype=object)
+
+
+def aggregate_to_cells(nodes: pd.DataFrame, value_columns: list[str], area: BaseGeometry,
+                       park: BaseGeometry, resolution: int, crs: CRS) -> gpd.GeoDataFrame:
+    """Mean of node values per H3 cell, with each cell's overlap with the park.
+
+    Parameters
+    ----------
+    nodes : DataFrame
+        ``lon``, ``lat`` and the ``value_columns``.
+    value_columns : list of str
+        Columns averaged over the nodes of a cell (NaN where a cell has no node).
+    area, park : shapely geometry
+        WGS84 study area and park.
+    resolution : int
+        H3 resolution.
+    crs : pyproj.CRS
+        Metric CRS in which areas are measured.
+
+    Returns
+    -------
+    GeoDataFrame (WGS84)
+        ``h3``, ``n_nodes``, ``area_m2``, ``park_overlap_m2``, ``in_park`` and the value columns.
+    """
+    cell_of_node = node_cells(nodes["lon"].to_numpy(), nodes["lat"].to_numpy(), resolution)
+    cells = grid_cells(area, cell_of_node, resolution)
+    frame = pd.DataFrame(nodes[value_columns].to_numpy(), columns=value_columns)
+    frame["h3"] = cell_of_node
+    means = frame.groupby("h3")[value_columns].mean()
+    counts = frame.groupby("h3").size()
+    polys = cell_polygons(cells)
+    out = gpd.GeoDataFrame({"h3": cells}, geometry=polys, crs=WGS84)
+    out["n_nodes"] = counts.reindex(cells).fillna(0).astype(np.int64).to_numpy()
+    metric = out.geometry.to_crs(crs)
+    park_m = gpd.GeoSeries([park], crs=WGS84).to_crs(crs).iloc[0]
+    out["area_m2"] = metric.area.to_numpy()
+    out["park_overlap_m2"] = shapely.area(shapely.intersection(metric.values, park_m))
+    out["in_park"] = out["park_overlap_m2"].to_numpy() > 0
+    values = means.reindex(cells)
+    for col in value_columns:
+        out[col] = values[col].to_numpy(dtype=np.float64)
+    return out
+
+
+def park_weighted_mean(cells: pd.DataFrame, column: str) -> float:
+    """Mean of a cell column over the park, weighted by each cell's overlap with the park.
+
+    Cells with no value (no walkable node) are left out. NaN when no cell with a value touches the park.
+    """
+    w = cells["park_overlap_m2"].to_numpy()
+    v = cells[column].to_numpy(dtype=np.float64)
+    ok = (w > 0) & ~np.isnan(v)
+    if not ok.any():
+        return float("nan")
+    return float(np.average(v[ok], weights=w[ok]))
