@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 from .errors import AreaError
 
@@ -99,7 +99,8 @@ def _transformer(src: CRS, dst: CRS) -> Transformer:
 
 def to_crs(geom: BaseGeometry, src: CRS, dst: CRS) -> BaseGeometry:
     """Reproject one shapely geometry."""
-    return transform(_transformer(src, dst).transform, geom)
+    tf = _transformer(src, dst)
+    return shapely.transform(geom, lambda xy: np.column_stack(tf.transform(xy[:, 0], xy[:, 1])))
 
 
 def _finish(park: BaseGeometry, buffer_m: float, source: str, name: str,

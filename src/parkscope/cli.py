@@ -87,6 +87,26 @@ def assess(extract: Path, park: str | None, boundary: Path | None, bbox: str | N
         click.echo(f"Wrote {outdir}/", err=True)
 
 
+DEMO_BBOX = "24.940,60.166,24.948,60.172"
+
+
+@cli.command(epilog="\b\nExample:\n  parkscope demo -o out/demo")
+@click.option("-o", "--out", "outdir", default=Path("out/demo"), show_default=True,
+              type=click.Path(path_type=Path), metavar="OUTDIR", help="Output folder.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+def demo(outdir: Path, quiet: bool) -> None:
+    """Assess central Helsinki from the extract bundled with parkscope (ODbL, © OpenStreetMap contributors).
+
+    The same as ``parkscope assess <bundled helsinki.osm.pbf> --bbox 24.940,60.166,24.948,60.172 -o OUTDIR``.
+    """
+    from importlib import resources
+
+    extract = resources.files("parkscope").joinpath("data/helsinki.osm.pbf")
+    with resources.as_file(extract) as path:
+        assess.callback(extract=path, park=None, boundary=None, bbox=DEMO_BBOX, buffer_m=None, config=None,
+                        outdir=outdir, no_report=False, quiet=quiet, as_json=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map parkscope errors to exit codes."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
