@@ -31,7 +31,7 @@ def _selector_mask(tags: pd.Series, selector: str, cache: dict[str, np.ndarray])
     mask = np.ones(len(tags), dtype=bool)
     for key, value in _parse_selector(selector, "taxonomy", "taxonomy"):
         values = _tag_values(tags, key, cache)
-        mask &= (values != None) if value == "*" else (values == value)  # noqa: E711
+        mask &= pd.notna(values) if value == "*" else (values == value)
     return mask
 
 
