@@ -139,11 +139,41 @@ def locate_amenities(features: gpd.GeoDataFrame, settings: Settings, crs: CRS,
         "osm_id": osm_id,
         "name": src["tags"].map(lambda t: t.get("name", "")).to_numpy(dtype=object),
     }, geometry=gpd.GeoSeries(rows_point, crs=crs).values, crs=crs)
+    out = _merge_close(out, {c.key: c.merge_within_m for c in settings.categories if c.merge_within_m > 0})
     if area is not None and len(out):
         tf = Transformer.from_crs(crs, 4326, always_xy=True)
         lon, lat = tf.transform(shapely.get_x(out.geometry.values), shapely.get_y(out.geometry.values))
         out = out[shapely.contains_xy(area, lon, lat)]
     return out.reset_index(drop=True)
+
+
+def _merge_close(points: gpd.GeoDataFrame, radii: dict[str, float]) -> gpd.GeoDataFrame:
+    """Keep one point per cluster of same-category points linked by gaps under the category's radius."""
+    if not radii or points.empty:
+        return points
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    keep = np.ones(len(points), dtype=bool)
+    cats = points["category"].astype(str).to_numpy()
+    xy = np.column_stack([shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values)])
+    for cat, radius in radii.items():
+        idx = np.nonzero(cats == cat)[0]
+        if idx.size < 2:
+            continue
+        pairs = cKDTree(xy[idx]).query_pairs(radius, output_type="ndarray")
+        if pairs.size == 0:
+            continue
+        graph = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(idx.size, idx.size))
+        _, label = connected_components(graph, directed=False)
+        _, first = np.unique(label, return_index=True)
+        drop = np.ones(idx.size, dtype=bool)
+        drop[first] = False
+        keep[idx[drop]] = False
+    if not keep.all():
+        log.info("Merged %d amenity points into nearby ones of the same category", int((~keep).sum()))
+    return points[keep]
 
 
 def join_to_network(network: WalkNetwork, amenities: gpd.GeoDataFrame,

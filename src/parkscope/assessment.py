@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -171,8 +171,9 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
     if settings is None:
         settings = load_settings(config)
     if buffer_m is not None:
-        settings = load_settings(config, buffer_m=float(buffer_m)) if settings is None else \
-            __import__("dataclasses").replace(settings, buffer_m=float(buffer_m))
+        if buffer_m < 0:
+            raise InputError(f"--buffer must be 0 or more metres (got {buffer_m}); the default is 2000.")
+        settings = replace(settings, buffer_m=float(buffer_m))
     if settings.buffer_m < settings.max_distance_m:
         log.warning("buffer (%g m) is smaller than the search radius (%g m): park nodes near the fence may "
                     "miss amenities outside the buffer", settings.buffer_m, settings.max_distance_m)

@@ -36,6 +36,8 @@ class Category:
         Selectors that remove an object matched by ``tags``.
     polygon_access : str
         ``"point"`` or ``"edge"`` (see ``taxonomy.toml``).
+    merge_within_m : float
+        Amenities of this category closer than this are one place (0 = never merge).
     """
 
     key: str
@@ -46,6 +48,7 @@ class Category:
     tags: tuple[str, ...]
     exclude: tuple[str, ...] = ()
     polygon_access: str = "point"
+    merge_within_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class Settings:
             c.key: {
                 "en": c.en, "zh": c.zh, "weight": c.weight, "rank_weights": list(c.rank_weights),
                 "tags": list(c.tags), "exclude": list(c.exclude), "polygon_access": c.polygon_access,
+                "merge_within_m": c.merge_within_m,
             }
             for c in self.categories
         }
@@ -127,7 +131,7 @@ _SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 _CATEGORY_KEYS: dict[str, type | tuple[type, ...]] = {
     "en": str, "zh": str, "weight": (int, float), "rank_weights": list, "tags": list,
-    "exclude": list, "polygon_access": str,
+    "exclude": list, "polygon_access": str, "merge_within_m": (int, float),
 }
 
 
@@ -191,6 +195,8 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
             )
         if c.get("polygon_access", "point") not in POLYGON_ACCESS:
             raise ConfigError(f"categories.{key}.polygon_access must be one of {POLYGON_ACCESS}.")
+        if float(c.get("merge_within_m", 0.0)) < 0:
+            raise ConfigError(f"categories.{key}.merge_within_m must be >= 0.")
         if float(c["weight"]) < 0 or any(float(w) < 0 for w in c["rank_weights"]):
             raise ConfigError(f"categories.{key}: weights must be >= 0.")
         if not c["rank_weights"] or sum(float(w) for w in c["rank_weights"]) <= 0:
@@ -203,6 +209,7 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
                 rank_weights=tuple(float(w) for w in c["rank_weights"]),
                 tags=tuple(c["tags"]), exclude=tuple(c.get("exclude", ())),
                 polygon_access=c.get("polygon_access", "point"),
+                merge_within_m=float(c.get("merge_within_m", 0.0)),
             )
         )
     if not categories:

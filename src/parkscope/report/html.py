@@ -118,6 +118,11 @@ def _figures(a: Assessment) -> dict[str, str]:
                  legend=True, legend_kwds={"shrink": 0.7, "label": "score (0–10)"},
                  missing_kwds={"color": "#eeeeee"})
     _outline(ax, a.area.park)
+    scored = a.cells[a.cells["n_nodes"] > 0]
+    if len(scored):  # zoom to where the network is: the buffer may reach beyond the extract
+        w, s_, e_, n_ = scored.total_bounds
+        ax.set_xlim(w - 0.002, e_ + 0.002)
+        ax.set_ylim(s_ - 0.002, n_ + 0.002)
     ax.set_aspect(aspect)
     fig_cells = _png(fig)
 
@@ -142,7 +147,7 @@ def write_report(a: Assessment, path: Path) -> Path:
     tmpl = env.from_string(_TEMPLATE)
     score = s["life_convenience_score"]
     cats = s["categories"]
-    ranked = sorted((v["share_within_15min"] or 0.0, v) for v in cats.values()) if cats else []
+    ranked = sorted(((v["share_within_15min"] or 0.0, v) for v in cats.values()), key=lambda p: p[0])
     weakest = ranked[0][1] if ranked else None
     minutes = f"{a.settings.coverage_minutes:g}"
     sentence_en = (f"The park scores {score} out of 10 for everyday life within walking distance; the weakest "
