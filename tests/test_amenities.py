@@ -16,22 +16,41 @@ def _net(xy, edges):
     xy = np.asarray(xy, dtype=float)
     u = np.array([min(a, b) for a, b in edges])
     v = np.array([max(a, b) for a, b in edges])
-    return WalkNetwork(node_id=np.arange(1, len(xy) + 1, dtype=np.int64), lon=xy[:, 0] / 1e5, lat=xy[:, 1] / 1e5,
-                       x=xy[:, 0], y=xy[:, 1], crs=UTM, edge_u=u, edge_v=v,
-                       length_m=np.hypot(*(xy[v] - xy[u]).T))
+    return WalkNetwork(
+        node_id=np.arange(1, len(xy) + 1, dtype=np.int64),
+        lon=xy[:, 0] / 1e5,
+        lat=xy[:, 1] / 1e5,
+        x=xy[:, 0],
+        y=xy[:, 1],
+        crs=UTM,
+        edge_u=u,
+        edge_v=v,
+        length_m=np.hypot(*(xy[v] - xy[u]).T),
+    )
 
 
 def _points(xy, cats):
-    return gpd.GeoDataFrame({"category": cats, "amenity_id": [f"n{i}" for i in range(len(cats))]},
-                            geometry=shapely.points(np.asarray(xy, dtype=float)), crs=UTM)
+    return gpd.GeoDataFrame(
+        {"category": cats, "amenity_id": [f"n{i}" for i in range(len(cats))]},
+        geometry=shapely.points(np.asarray(xy, dtype=float)),
+        crs=UTM,
+    )
 
 
 def test_classify_multi_category_and_exclude():
     s = load_settings()
-    feats = pd.DataFrame({"tags": [
-        {"amenity": "kindergarten"}, {"shop": "supermarket"}, {"shop": "clothes"},
-        {"leisure": "pitch", "access": "private"}, {"amenity": "bench"}, {"highway": "bus_stop"},
-    ]})
+    feats = pd.DataFrame(
+        {
+            "tags": [
+                {"amenity": "kindergarten"},
+                {"shop": "supermarket"},
+                {"shop": "clothes"},
+                {"leisure": "pitch", "access": "private"},
+                {"amenity": "bench"},
+                {"highway": "bus_stop"},
+            ]
+        }
+    )
     got = classify(feats, s.categories).groupby("feature")["category"].apply(set).to_dict()
     assert got[0] == {"education", "childcare"}
     assert got[1] == {"groceries"}
@@ -42,8 +61,10 @@ def test_classify_multi_category_and_exclude():
 
 def test_join_splits_edge_and_offsets():
     net = _net([(0, 0), (100, 0), (100, 100)], [(0, 1), (1, 2)])
-    pts = _points([(30, 10), (70, -5), (30, 10), (100, 130), (100, 0)],
-                  ["dining", "dining", "groceries", "dining", "dining"])
+    pts = _points(
+        [(30, 10), (70, -5), (30, 10), (100, 130), (100, 0)],
+        ["dining", "dining", "groceries", "dining", "dining"],
+    )
     new, joined = join_to_network(net, pts, mode="edge")
     assert new.n_nodes == 5  # two split points on edge 0-1 (one shared by two amenities)
     assert joined["offset_m"].tolist() == pytest.approx([10, 5, 10, 30, 0])
@@ -60,9 +81,15 @@ def test_join_splits_edge_and_offsets():
 def test_park_polygon_gets_edge_access_points():
     s = load_settings()
     park = shapely.box(13.50, 52.40, 13.51, 52.41)  # ~68 ha
-    feats = gpd.GeoDataFrame({"osm_type": ["way", "node"], "osm_id": [7, 8],
-                              "tags": [{"leisure": "park", "name": "P"}, {"amenity": "cafe"}]},
-                             geometry=[park, shapely.Point(13.505, 52.405)], crs=4326)
+    feats = gpd.GeoDataFrame(
+        {
+            "osm_type": ["way", "node"],
+            "osm_id": [7, 8],
+            "tags": [{"leisure": "park", "name": "P"}, {"amenity": "cafe"}],
+        },
+        geometry=[park, shapely.Point(13.505, 52.405)],
+        crs=4326,
+    )
     pts = locate_amenities(feats, s, UTM)
     parks = pts[pts.category == "parks"]
     assert len(parks) > 20 and set(parks.amenity_id) == {"w7"}

@@ -19,8 +19,12 @@ from parkscope.errors import AreaError
 
 def test_parse_bbox_accepts_and_refuses():
     assert parse_bbox("-8.62, 41.14, -8.60, 41.16") == (-8.62, 41.14, -8.60, 41.16)
-    for bad, msg in [("1,2,3", "not four numbers"), ("a,b,c,d", "not four numbers"),
-                     ("10,50,9,51", "empty"), ("200,0,201,1", "out of range")]:
+    for bad, msg in [
+        ("1,2,3", "not four numbers"),
+        ("a,b,c,d", "not four numbers"),
+        ("10,50,9,51", "empty"),
+        ("200,0,201,1", "out of range"),
+    ]:
         with pytest.raises(AreaError, match=msg):
             parse_bbox(bad)
 
@@ -43,8 +47,20 @@ def test_bbox_area_buffer_in_metres():
 
 def _geojson(tmp_path: Path, coords, name="b.geojson") -> Path:
     p = tmp_path / name
-    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [coords]}}]}))
+    p.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Polygon", "coordinates": [coords]},
+                    }
+                ],
+            }
+        )
+    )
     return p
 
 
@@ -52,8 +68,11 @@ def test_boundary_geojson_and_repair(tmp_path: Path):
     ok = _geojson(tmp_path, [[13.52, 52.42], [13.54, 52.42], [13.54, 52.44], [13.52, 52.44], [13.52, 52.42]])
     a = area_from_boundary(ok, 100)
     assert a.source == "boundary" and a.park.is_valid
-    bowtie = _geojson(tmp_path, [[13.52, 52.42], [13.54, 52.44], [13.54, 52.42], [13.52, 52.44], [13.52, 52.42]],
-                      "bow.geojson")
+    bowtie = _geojson(
+        tmp_path,
+        [[13.52, 52.42], [13.54, 52.44], [13.54, 52.42], [13.52, 52.44], [13.52, 52.42]],
+        "bow.geojson",
+    )
     b = area_from_boundary(bowtie, 0)
     assert b.park.is_valid and b.park.area > 0
 
@@ -85,18 +104,26 @@ def test_boundary_refusals(tmp_path: Path):
 
 
 def test_name_matching_exact_then_normalised():
-    named = pd.DataFrame({
-        "osm_type": ["way", "way", "relation"],
-        "osm_id": [1, 2, 3],
-        "tags": [
-            {"name": "东畔科创中心", "name:en": "Dong-Park", "old_name": "中关村东升科技园三期"},
-            {"name": "中关村768创意产业园", "name:zh-Hant": "中關村768創意產業園"},
-            {"name": "Ｔｅｃｎｏｐｕｃ"},
-        ],
-    })
-    for query, osm_id, tag in [("东畔科创中心", 1, "name"), ("Dong-Park", 1, "name:en"),
-                               ("dong-park", 1, "name:en"), ("中关村东升科技园三期", 1, "old_name"),
-                               ("中關村768創意產業園", 2, "name:zh-Hant"), ("東畔科創中心", 1, "name"), ("Tecnopuc", 3, "name")]:
+    named = pd.DataFrame(
+        {
+            "osm_type": ["way", "way", "relation"],
+            "osm_id": [1, 2, 3],
+            "tags": [
+                {"name": "东畔科创中心", "name:en": "Dong-Park", "old_name": "中关村东升科技园三期"},
+                {"name": "中关村768创意产业园", "name:zh-Hant": "中關村768創意產業園"},
+                {"name": "Ｔｅｃｎｏｐｕｃ"},
+            ],
+        }
+    )
+    for query, osm_id, tag in [
+        ("东畔科创中心", 1, "name"),
+        ("Dong-Park", 1, "name:en"),
+        ("dong-park", 1, "name:en"),
+        ("中关村东升科技园三期", 1, "old_name"),
+        ("中關村768創意產業園", 2, "name:zh-Hant"),
+        ("東畔科創中心", 1, "name"),
+        ("Tecnopuc", 3, "name"),
+    ]:
         m, _ = match_park_name(named, query)
         assert m.iloc[0]["osm_id"] == osm_id and m.iloc[0]["tag"] == tag, query
     m, closest = match_park_name(named, "Dong Park Science")

@@ -12,8 +12,15 @@ from scipy.sparse.csgraph import dijkstra
 
 from parkscope.cli import main
 
-REQUIRED_FILES = {"summary.json", "nodes.parquet", "network.parquet", "amenities.parquet", "cells.gpkg",
-                  "cells.parquet", "report.html"}
+REQUIRED_FILES = {
+    "summary.json",
+    "nodes.parquet",
+    "network.parquet",
+    "amenities.parquet",
+    "cells.gpkg",
+    "cells.parquet",
+    "report.html",
+}
 
 
 def run(args, capsys):
@@ -25,7 +32,9 @@ def run(args, capsys):
 @pytest.fixture(scope="module")
 def beijing_out(osm_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bj") / "out"
-    code = main(["assess", str(osm_dir / "beijing-xueyuan-road.osm"), "--park", "东畔科创中心", "-o", str(out), "-q"])
+    code = main(
+        ["assess", str(osm_dir / "beijing-xueyuan-road.osm"), "--park", "东畔科创中心", "-o", str(out), "-q"]
+    )
     assert code == 0
     return out
 
@@ -85,8 +94,9 @@ def test_files_alone_reproduce_every_distance(beijing_out: Path):
 @pytest.mark.parametrize("name", ["Dong-Park", "中关村东升科技园三期", "dong-park"])
 def test_park_names_find_the_same_polygon(osm_dir, tmp_path, capsys, beijing_out, name):
     out = tmp_path / "o"
-    code, _, err = run(["assess", osm_dir / "beijing-xueyuan-road.osm", "--park", name, "-o", out,
-                        "--no-report"], capsys)
+    code, _, err = run(
+        ["assess", osm_dir / "beijing-xueyuan-road.osm", "--park", name, "-o", out, "--no-report"], capsys
+    )
     assert code == 0, err
     first = json.loads((beijing_out / "summary.json").read_text(encoding="utf-8"))["area"]["match"]
     got = json.loads((out / "summary.json").read_text(encoding="utf-8"))["area"]["match"]
@@ -130,8 +140,19 @@ def test_errors_are_clean_and_leave_nothing(osm_dir, tmp_path, capsys):
 def test_area_without_walkable_ways(osm_dir, tmp_path, capsys):
     # open sea off Monaco, inside the extract's extent
     out = tmp_path / "sea"
-    code, _, err = run(["assess", osm_dir / "monaco.osm.pbf", "--bbox", "7.4420,43.7280,7.4430,43.7290",
-                        "--buffer", "0", "-o", out], capsys)
+    code, _, err = run(
+        [
+            "assess",
+            osm_dir / "monaco.osm.pbf",
+            "--bbox",
+            "7.4420,43.7280,7.4430,43.7290",
+            "--buffer",
+            "0",
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     _assert_clean_failure(code, err, out)
     assert "walkable" in err or "no OpenStreetMap data" in err
 
@@ -140,8 +161,10 @@ def test_config_typo_is_an_error(osm_dir, tmp_path, capsys):
     cfg = tmp_path / "p.toml"
     cfg.write_text("[acces]\nk = 3\n", encoding="utf-8")
     out = tmp_path / "o"
-    code, _, err = run(["assess", osm_dir / "monaco.osm.pbf", "--bbox", "7.42,43.73,7.43,43.74",
-                        "--config", cfg, "-o", out], capsys)
+    code, _, err = run(
+        ["assess", osm_dir / "monaco.osm.pbf", "--bbox", "7.42,43.73,7.43,43.74", "--config", cfg, "-o", out],
+        capsys,
+    )
     _assert_clean_failure(code, err, out, "Did you mean 'access'")
 
 
@@ -152,8 +175,20 @@ def test_xml_gz_and_boundary(osm_dir, tmp_path, capsys):
     boundary = tmp_path / "wista.geojson"
     gpd.GeoDataFrame(geometry=[shapely.box(13.52, 52.425, 13.535, 52.435)], crs=4326).to_file(boundary)
     out = tmp_path / "adlershof"
-    code, _, err = run(["assess", osm_dir / "berlin-adlershof.osm.gz", "--boundary", boundary,
-                        "--buffer", "1600", "-o", out, "--no-report"], capsys)
+    code, _, err = run(
+        [
+            "assess",
+            osm_dir / "berlin-adlershof.osm.gz",
+            "--boundary",
+            boundary,
+            "--buffer",
+            "1600",
+            "-o",
+            out,
+            "--no-report",
+        ],
+        capsys,
+    )
     assert code == 0, err
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["network"]["nodes"] > 1000

@@ -18,7 +18,7 @@ def test_shipped_defaults_have_all_categories_with_labels():
 def test_user_config_overrides_and_adds_a_category(tmp_path: Path):
     cfg = tmp_path / "p.toml"
     cfg.write_text(
-        '[access]\nk = 3\n[categories.dining]\nweight = 5.0\n'
+        "[access]\nk = 3\n[categories.dining]\nweight = 5.0\n"
         '[categories.coworking]\nen = "Coworking"\nzh = "共享办公"\nweight = 1\nrank_weights = [1]\n'
         'tags = ["amenity=coworking_space", "office=coworking"]\n',
         encoding="utf-8",
@@ -31,8 +31,11 @@ def test_user_config_overrides_and_adds_a_category(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("text", "suggestion"),
-    [("[acess]\nk = 3\n", "access"), ("[access]\nmax_distance = 1000\n", "max_distance_m"),
-     ("[categories.dining]\nwieght = 2\n", "weight")],
+    [
+        ("[acess]\nk = 3\n", "access"),
+        ("[access]\nmax_distance = 1000\n", "max_distance_m"),
+        ("[categories.dining]\nwieght = 2\n", "weight"),
+    ],
 )
 def test_unknown_keys_are_errors_with_a_suggestion(tmp_path: Path, text: str, suggestion: str):
     cfg = tmp_path / "bad.toml"
@@ -51,7 +54,8 @@ def test_invalid_values_and_files(tmp_path: Path):
         load_settings(bad)
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "missing.toml")
-    bad.write_text('[categories.x]\nen="x"\nzh="x"\nweight=1\nrank_weights=[1]\ntags=["amenity"]\n',
-                   encoding="utf-8")
+    bad.write_text(
+        '[categories.x]\nen="x"\nzh="x"\nweight=1\nrank_weights=[1]\ntags=["amenity"]\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="Bad tag selector"):
         load_settings(bad)

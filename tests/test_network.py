@@ -11,24 +11,47 @@ from parkscope.network import build_walk_network, walkable_mask
 
 
 def _ways(rows):
-    return pd.DataFrame({
-        "way_id": np.arange(len(rows), dtype=np.int64),
-        "highway": [r[0] for r in rows],
-        "tags": [{"highway": r[0], **r[1]} for r in rows],
-        "node_ids": [np.array(r[2], dtype=np.int64) for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "way_id": np.arange(len(rows), dtype=np.int64),
+            "highway": [r[0] for r in rows],
+            "tags": [{"highway": r[0], **r[1]} for r in rows],
+            "node_ids": [np.array(r[2], dtype=np.int64) for r in rows],
+        }
+    )
 
 
 def test_walkable_rules():
-    ways = _ways([
-        ("footway", {}, [1, 2]), ("residential", {}, [1, 2]), ("motorway", {}, [1, 2]),
-        ("primary", {"foot": "no"}, [1, 2]), ("service", {"access": "private"}, [1, 2]),
-        ("service", {"access": "private", "foot": "yes"}, [1, 2]), ("cycleway", {}, [1, 2]),
-        ("cycleway", {"foot": "designated"}, [1, 2]), ("trunk", {"motorroad": "yes"}, [1, 2]),
-        ("steps", {}, [1, 2]), ("construction", {}, [1, 2]), ("path", {"foot": "use_sidepath"}, [1, 2]),
-    ])
-    assert walkable_mask(ways).tolist() == [True, True, False, False, False, True, False, True, False,
-                                            True, False, False]
+    ways = _ways(
+        [
+            ("footway", {}, [1, 2]),
+            ("residential", {}, [1, 2]),
+            ("motorway", {}, [1, 2]),
+            ("primary", {"foot": "no"}, [1, 2]),
+            ("service", {"access": "private"}, [1, 2]),
+            ("service", {"access": "private", "foot": "yes"}, [1, 2]),
+            ("cycleway", {}, [1, 2]),
+            ("cycleway", {"foot": "designated"}, [1, 2]),
+            ("trunk", {"motorroad": "yes"}, [1, 2]),
+            ("steps", {}, [1, 2]),
+            ("construction", {}, [1, 2]),
+            ("path", {"foot": "use_sidepath"}, [1, 2]),
+        ]
+    )
+    assert walkable_mask(ways).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        False,
+    ]
 
 
 def _extract(ways, coords):
@@ -38,10 +61,20 @@ def _extract(ways, coords):
 
 def test_split_lengths_components_and_clip():
     # a 3-node street, a footpath sharing node 2, a motorway, and a separate 2-node island
-    coords = [(1, 13.50, 52.40), (2, 13.501, 52.40), (3, 13.502, 52.40), (4, 13.501, 52.401),
-              (5, 13.60, 52.40), (6, 13.601, 52.40)]
-    ways = [("residential", {}, [1, 2, 3]), ("footway", {}, [2, 4]), ("motorway", {}, [1, 4]),
-            ("footway", {}, [5, 6])]
+    coords = [
+        (1, 13.50, 52.40),
+        (2, 13.501, 52.40),
+        (3, 13.502, 52.40),
+        (4, 13.501, 52.401),
+        (5, 13.60, 52.40),
+        (6, 13.601, 52.40),
+    ]
+    ways = [
+        ("residential", {}, [1, 2, 3]),
+        ("footway", {}, [2, 4]),
+        ("motorway", {}, [1, 4]),
+        ("footway", {}, [5, 6]),
+    ]
     net = build_walk_network(_extract(ways, coords))
     assert sorted(net.node_id.tolist()) == [1, 2, 3, 4]
     assert net.n_edges == 3

@@ -77,8 +77,9 @@ def _edge_points(poly: BaseGeometry, spacing_m: float) -> list[BaseGeometry]:
     return points
 
 
-def locate_amenities(features: gpd.GeoDataFrame, settings: Settings, crs: CRS,
-                     area: BaseGeometry | None = None) -> gpd.GeoDataFrame:
+def locate_amenities(
+    features: gpd.GeoDataFrame, settings: Settings, crs: CRS, area: BaseGeometry | None = None
+) -> gpd.GeoDataFrame:
     """Amenity points, one row per amenity access point, in a metric CRS.
 
     Nodes are their own point. A polygon (a supermarket mapped as a building, a park) is placed at
@@ -132,13 +133,17 @@ def locate_amenities(features: gpd.GeoDataFrame, settings: Settings, crs: CRS,
     src = features.iloc[np.asarray(rows_feature, dtype=np.int64)]
     osm_type = src["osm_type"].astype(str).to_numpy()
     osm_id = src["osm_id"].to_numpy(dtype=np.int64)
-    out = gpd.GeoDataFrame({
-        "category": pd.Categorical(rows_category, categories=settings.category_keys),
-        "amenity_id": [f"{t[0]}{i}" for t, i in zip(osm_type, osm_id, strict=True)],
-        "osm_type": osm_type,
-        "osm_id": osm_id,
-        "name": src["tags"].map(lambda t: t.get("name", "")).to_numpy(dtype=object),
-    }, geometry=gpd.GeoSeries(rows_point, crs=crs).values, crs=crs)
+    out = gpd.GeoDataFrame(
+        {
+            "category": pd.Categorical(rows_category, categories=settings.category_keys),
+            "amenity_id": [f"{t[0]}{i}" for t, i in zip(osm_type, osm_id, strict=True)],
+            "osm_type": osm_type,
+            "osm_id": osm_id,
+            "name": src["tags"].map(lambda t: t.get("name", "")).to_numpy(dtype=object),
+        },
+        geometry=gpd.GeoSeries(rows_point, crs=crs).values,
+        crs=crs,
+    )
     out = _merge_close(out, {c.key: c.merge_within_m for c in settings.categories if c.merge_within_m > 0})
     if area is not None and len(out):
         tf = Transformer.from_crs(crs, 4326, always_xy=True)
@@ -176,8 +181,9 @@ def _merge_close(points: gpd.GeoDataFrame, radii: dict[str, float]) -> gpd.GeoDa
     return points[keep]
 
 
-def join_to_network(network: WalkNetwork, amenities: gpd.GeoDataFrame,
-                    mode: str = "edge") -> tuple[WalkNetwork, pd.DataFrame]:
+def join_to_network(
+    network: WalkNetwork, amenities: gpd.GeoDataFrame, mode: str = "edge"
+) -> tuple[WalkNetwork, pd.DataFrame]:
     """Join amenity points to the walking network.
 
     ``mode="edge"`` (parkscope's convention): each amenity joins the nearest point of the nearest
@@ -224,8 +230,9 @@ def join_to_network(network: WalkNetwork, amenities: gpd.GeoDataFrame,
     return _join_edges(network, joined, px, py)
 
 
-def _join_edges(network: WalkNetwork, joined: pd.DataFrame, px: np.ndarray,
-                py: np.ndarray) -> tuple[WalkNetwork, pd.DataFrame]:
+def _join_edges(
+    network: WalkNetwork, joined: pd.DataFrame, px: np.ndarray, py: np.ndarray
+) -> tuple[WalkNetwork, pd.DataFrame]:
     ax, ay = network.x[network.edge_u], network.y[network.edge_u]
     bx, by = network.x[network.edge_v], network.y[network.edge_v]
     lines = shapely.linestrings(np.stack([np.column_stack([ax, ay]), np.column_stack([bx, by])], axis=1))
@@ -250,10 +257,14 @@ def _join_edges(network: WalkNetwork, joined: pd.DataFrame, px: np.ndarray,
     new_net = network
     if interior.any():
         # one new node per distinct (edge, t); several amenities on one point share it
-        split = pd.DataFrame({"edge": edge[interior], "t": t[interior], "qx": qx[interior], "qy": qy[interior]})
+        split = pd.DataFrame(
+            {"edge": edge[interior], "t": t[interior], "qx": qx[interior], "qy": qy[interior]}
+        )
         uniq = split.drop_duplicates(["edge", "t"]).sort_values(["edge", "t"]).reset_index(drop=True)
         uniq["new"] = n + np.arange(len(uniq))
-        node_index[interior] = split.merge(uniq[["edge", "t", "new"]], on=["edge", "t"], how="left")["new"].to_numpy()
+        node_index[interior] = split.merge(uniq[["edge", "t", "new"]], on=["edge", "t"], how="left")[
+            "new"
+        ].to_numpy()
         # chain a - p1 - ... - pj - b along each split edge
         e = uniq["edge"].to_numpy()
         tv = uniq["t"].to_numpy()
@@ -275,14 +286,23 @@ def _join_edges(network: WalkNetwork, joined: pd.DataFrame, px: np.ndarray,
         next_id = min(int(network.node_id.min()), 0) - 1
         new_ids = next_id - np.arange(len(uniq), dtype=np.int64)
         new_net = network.with_arrays(
-            node_id=np.r_[network.node_id, new_ids], lon=np.r_[network.lon, lon], lat=np.r_[network.lat, lat],
-            x=np.r_[network.x, nx], y=np.r_[network.y, ny],
-            edge_u=eu.astype(np.int64), edge_v=ev.astype(np.int64), length_m=el,
+            node_id=np.r_[network.node_id, new_ids],
+            lon=np.r_[network.lon, lon],
+            lat=np.r_[network.lat, lat],
+            x=np.r_[network.x, nx],
+            y=np.r_[network.y, ny],
+            edge_u=eu.astype(np.int64),
+            edge_v=ev.astype(np.int64),
+            length_m=el,
         )
     jx, jy = new_net.x[node_index], new_net.y[node_index]
     joined["node_index"] = node_index
     joined["node_id"] = new_net.node_id[node_index]
     joined["offset_m"] = np.hypot(px - jx, py - jy)
-    log.info("Joined %d amenities: %d on edge interiors (%d new nodes)", len(joined), int(interior.sum()),
-             new_net.n_nodes - n)
+    log.info(
+        "Joined %d amenities: %d on edge interiors (%d new nodes)",
+        len(joined),
+        int(interior.sum()),
+        new_net.n_nodes - n,
+    )
     return new_net, joined

@@ -1,4 +1,4 @@
-"""Study area: a park polygon from a bbox, a boundary file or a name found in the extract; its buffer; a local metric CRS."""
+"""Study area: the park from a bbox, a boundary file or a name in the extract; its buffer; a local CRS."""
 
 from __future__ import annotations
 
@@ -103,16 +103,26 @@ def to_crs(geom: BaseGeometry, src: CRS, dst: CRS) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: np.column_stack(tf.transform(xy[:, 0], xy[:, 1])))
 
 
-def _finish(park: BaseGeometry, buffer_m: float, source: str, name: str,
-            match: dict[str, Any] | None = None) -> StudyArea:
+def _finish(
+    park: BaseGeometry, buffer_m: float, source: str, name: str, match: dict[str, Any] | None = None
+) -> StudyArea:
     if buffer_m < 0:
-        raise AreaError(f"The buffer must be 0 m or more (got {buffer_m}); use --buffer 2000 for the default.")
+        raise AreaError(
+            f"The buffer must be 0 m or more (got {buffer_m}); use --buffer 2000 for the default."
+        )
     centre = park.centroid
     crs = local_crs(centre.x, centre.y)
     park_m = to_crs(park, WGS84, crs)
     analysis = to_crs(park_m.buffer(buffer_m, quad_segs=16), crs, WGS84) if buffer_m > 0 else park
-    return StudyArea(park=park, analysis=analysis, crs=crs, buffer_m=float(buffer_m),
-                     source=source, name=name, match=match or {})
+    return StudyArea(
+        park=park,
+        analysis=analysis,
+        crs=crs,
+        buffer_m=float(buffer_m),
+        source=source,
+        name=name,
+        match=match or {},
+    )
 
 
 def parse_bbox(text: str | BBox) -> BBox:
@@ -212,6 +222,7 @@ def area_from_boundary(path: str | Path, buffer_m: float) -> StudyArea:
 
 # --- park by name ---------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _t2s() -> Any:
     import opencc
@@ -287,7 +298,8 @@ def area_from_park(extract: str | Path, name: str, buffer_m: float) -> StudyArea
     if matches.empty:
         hint = (
             "Closest names in the extract: " + ", ".join(f"'{c}'" for c in closest) + "."
-            if closest else "The extract holds no named polygon close to it."
+            if closest
+            else "The extract holds no named polygon close to it."
         )
         raise AreaError(
             f"No polygon named '{name}' in {Path(extract).name} (searched name, name:*, alt_name, "
@@ -300,12 +312,25 @@ def area_from_park(extract: str | Path, name: str, buffer_m: float) -> StudyArea
     tags = best.tags
     display = tags.get("name") or best.value
     match = {
-        "osm_type": str(best.osm_type), "osm_id": int(best.osm_id), "tag": str(best.tag),
-        "value": str(best.value), "how": str(best.how), "name": str(display),
-        "other_matches": [f"{t}/{i}" for t, i in matches[["osm_type", "osm_id"]].iloc[1:].itertuples(index=False)],
+        "osm_type": str(best.osm_type),
+        "osm_id": int(best.osm_id),
+        "tag": str(best.tag),
+        "value": str(best.value),
+        "how": str(best.how),
+        "name": str(display),
+        "other_matches": [
+            f"{t}/{i}" for t, i in matches[["osm_type", "osm_id"]].iloc[1:].itertuples(index=False)
+        ],
     }
-    log.info("Park '%s' matched %s/%s by %s=%s (%s)", name, best.osm_type, best.osm_id,
-             best.tag, best.value, best.how)
+    log.info(
+        "Park '%s' matched %s/%s by %s=%s (%s)",
+        name,
+        best.osm_type,
+        best.osm_id,
+        best.tag,
+        best.value,
+        best.how,
+    )
     return _finish(geom, buffer_m, "park", str(display), match)
 
 

@@ -111,8 +111,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_area(extract: Path, *, bbox: Any = None, boundary: Any = None, park: str | None = None,
-                 buffer_m: float) -> StudyArea:
+def resolve_area(
+    extract: Path, *, bbox: Any = None, boundary: Any = None, park: str | None = None, buffer_m: float
+) -> StudyArea:
     """Build the study area from exactly one of ``bbox``, ``boundary`` and ``park``."""
     given = [name for name, v in (("bbox", bbox), ("boundary", boundary), ("park", park)) if v is not None]
     if len(given) != 1:
@@ -131,9 +132,17 @@ def _round(x: float, nd: int = 3) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
 
-def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None = None,
-           park: str | None = None, buffer_m: float | None = None, config: str | Path | None = None,
-           settings: Settings | None = None, progress: Progress | None = None) -> Assessment:
+def assess(
+    extract: str | Path,
+    *,
+    bbox: Any = None,
+    boundary: str | Path | None = None,
+    park: str | None = None,
+    buffer_m: float | None = None,
+    config: str | Path | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Assessment:
     """Assess the life convenience of a park from an OpenStreetMap extract.
 
     Parameters
@@ -175,8 +184,12 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
             raise InputError(f"--buffer must be 0 or more metres (got {buffer_m}); the default is 2000.")
         settings = replace(settings, buffer_m=float(buffer_m))
     if settings.buffer_m < settings.max_distance_m:
-        log.warning("buffer (%g m) is smaller than the search radius (%g m): park nodes near the fence may "
-                    "miss amenities outside the buffer", settings.buffer_m, settings.max_distance_m)
+        log.warning(
+            "buffer (%g m) is smaller than the search radius (%g m): park nodes near the fence may "
+            "miss amenities outside the buffer",
+            settings.buffer_m,
+            settings.max_distance_m,
+        )
 
     say("ingest: finding the study area")
     area = resolve_area(extract, bbox=bbox, boundary=boundary, park=park, buffer_m=settings.buffer_m)
@@ -191,7 +204,8 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
         w, s, e, n = scan_data_bounds(extract)
         raise AreaError(
             f"The study area ({area.name}) holds no OpenStreetMap data: {extract.name} covers "
-            f"{w:.4f},{s:.4f},{e:.4f},{n:.4f} (W,S,E,N). Give an area inside it, or an extract that covers the park."
+            f"{w:.4f},{s:.4f},{e:.4f},{n:.4f} (W,S,E,N). Give an area inside it, or an extract "
+            "that covers the park."
         )
     network = build_walk_network(osm, area.analysis, area.crs)
     amen = locate_amenities(osm.features, settings, area.crs, area.analysis)
@@ -199,13 +213,22 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
     network, joined = join_to_network(network, amen, mode="edge")
     timings["network_s"] = time.perf_counter() - t
 
-    say(f"accessibility: {network.n_nodes} nodes, {len(joined)} amenity points, {len(settings.categories)} categories")
+    say(
+        f"accessibility: {network.n_nodes} nodes, {len(joined)} amenity points, "
+        f"{len(settings.categories)} categories"
+    )
     t = time.perf_counter()
     indptr, indices, weights = network.csr()
     dists = k_nearest_by_category(
-        indptr, indices, weights, joined["node_index"].to_numpy(np.int64),
-        joined["category"].astype(str).to_numpy(), joined["offset_m"].to_numpy(np.float64),
-        settings.category_keys, k=settings.k, max_distance_m=settings.max_distance_m,
+        indptr,
+        indices,
+        weights,
+        joined["node_index"].to_numpy(np.int64),
+        joined["category"].astype(str).to_numpy(),
+        joined["offset_m"].to_numpy(np.float64),
+        settings.category_keys,
+        k=settings.k,
+        max_distance_m=settings.max_distance_m,
     )
     timings["access_s"] = time.perf_counter() - t
 
@@ -214,8 +237,13 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
     cat_scores = category_scores(dists, settings)
     score = life_convenience(cat_scores, settings)
     in_park = shapely.contains_xy(area.park, network.lon, network.lat)
-    cols: dict[str, Any] = {"node_id": network.node_id, "lon": network.lon, "lat": network.lat,
-                            "score": score, "in_park": in_park}
+    cols: dict[str, Any] = {
+        "node_id": network.node_id,
+        "lon": network.lon,
+        "lat": network.lat,
+        "score": score,
+        "in_park": in_park,
+    }
     cover = settings.coverage_distance_m
     share_cols = {}
     for key in settings.category_keys:
@@ -225,20 +253,35 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
         share_cols[f"score_{key}"] = cat_scores[key]
     nodes = gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(network.lon, network.lat), crs=4326)
     cell_values = pd.DataFrame({"lon": network.lon, "lat": network.lat, "score": score, **share_cols})
-    cells = aggregate_to_cells(cell_values, ["score", *share_cols], area.analysis, area.park,
-                               settings.h3_resolution, area.crs)
-
-    lon, lat = gpd.GeoSeries(amen.geometry, crs=area.crs).to_crs(4326).pipe(
-        lambda g: (g.x.to_numpy(), g.y.to_numpy()))
-    amenities = gpd.GeoDataFrame(
-        {"category": joined["category"].astype(str).to_numpy(), "lon": lon, "lat": lat,
-         "node_id": joined["node_id"].to_numpy(np.int64), "offset_m": joined["offset_m"].to_numpy(),
-         "amenity_id": joined["amenity_id"].to_numpy(), "name": joined["name"].to_numpy(),
-         "osm_type": joined["osm_type"].to_numpy(), "osm_id": joined["osm_id"].to_numpy(np.int64)},
-        geometry=gpd.points_from_xy(lon, lat), crs=4326,
+    cells = aggregate_to_cells(
+        cell_values, ["score", *share_cols], area.analysis, area.park, settings.h3_resolution, area.crs
     )
-    park_nodes = in_park if in_park.any() else np.isin(
-        cells_of(network, settings.h3_resolution), cells.loc[cells["in_park"], "h3"].to_numpy())
+
+    lon, lat = (
+        gpd.GeoSeries(amen.geometry, crs=area.crs)
+        .to_crs(4326)
+        .pipe(lambda g: (g.x.to_numpy(), g.y.to_numpy()))
+    )
+    amenities = gpd.GeoDataFrame(
+        {
+            "category": joined["category"].astype(str).to_numpy(),
+            "lon": lon,
+            "lat": lat,
+            "node_id": joined["node_id"].to_numpy(np.int64),
+            "offset_m": joined["offset_m"].to_numpy(),
+            "amenity_id": joined["amenity_id"].to_numpy(),
+            "name": joined["name"].to_numpy(),
+            "osm_type": joined["osm_type"].to_numpy(),
+            "osm_id": joined["osm_id"].to_numpy(np.int64),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
+    )
+    park_nodes = (
+        in_park
+        if in_park.any()
+        else np.isin(cells_of(network, settings.h3_resolution), cells.loc[cells["in_park"], "h3"].to_numpy())
+    )
     park_score = park_weighted_mean(cells, "score")
     if not np.isfinite(park_score) and park_nodes.any():
         park_score = float(score[park_nodes].mean())
@@ -253,7 +296,9 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
             "median_nearest_m": _round(median, 1),
             "amenities_in_area": int(amenities.loc[ids, "amenity_id"].nunique()),
             "amenities_in_park": int(amenities.loc[ids & amen_in_park, "amenity_id"].nunique()),
-            "en": cat.en, "zh": cat.zh, "weight": cat.weight,
+            "en": cat.en,
+            "zh": cat.zh,
+            "weight": cat.weight,
         }
     timings["score_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
@@ -265,28 +310,46 @@ def assess(extract: str | Path, *, bbox: Any = None, boundary: str | Path | None
         "k": settings.k,
         "coverage_distance_m": round(cover, 1),
         "area": {
-            "source": area.source, "name": area.name, "match": area.match,
-            "park_area_m2": round(area.park_area_m2(), 1), "buffer_m": area.buffer_m,
-            "crs": area.crs.to_string(), "park_wkt": area.park.wkt,
+            "source": area.source,
+            "name": area.name,
+            "match": area.match,
+            "park_area_m2": round(area.park_area_m2(), 1),
+            "buffer_m": area.buffer_m,
+            "crs": area.crs.to_string(),
+            "park_wkt": area.park.wkt,
         },
         "network": {
-            "nodes": network.n_nodes, "edges": network.n_edges, "nodes_in_park": int(in_park.sum()),
+            "nodes": network.n_nodes,
+            "edges": network.n_edges,
+            "nodes_in_park": int(in_park.sum()),
             "join_nodes_added": network.n_nodes - n_before,
             "dropped_node_share": round(network.dropped_node_share, 4),
             "length_km": round(float(network.length_m.sum()) / 1000, 3),
         },
-        "cells": {"h3_resolution": settings.h3_resolution, "count": len(cells),
-                  "in_park": int(cells["in_park"].sum())},
+        "cells": {
+            "h3_resolution": settings.h3_resolution,
+            "count": len(cells),
+            "in_park": int(cells["in_park"].sum()),
+        },
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "provenance": {
-            "extract": extract.name, "extract_sha256": _sha256(extract),
-            "osm_timestamp": osm.osm_timestamp, "parameters": settings.as_dict(),
+            "extract": extract.name,
+            "extract_sha256": _sha256(extract),
+            "osm_timestamp": osm.osm_timestamp,
+            "parameters": settings.as_dict(),
             "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "attribution": OSM_ATTRIBUTION,
         },
     }
-    return Assessment(area=area, settings=settings, network=network, nodes=nodes,
-                      amenities=amenities, cells=cells, summary=summary)
+    return Assessment(
+        area=area,
+        settings=settings,
+        network=network,
+        nodes=nodes,
+        amenities=amenities,
+        cells=cells,
+        summary=summary,
+    )
 
 
 def cells_of(network: WalkNetwork, resolution: int) -> np.ndarray:

@@ -45,21 +45,54 @@ def cli() -> None:
 
 @cli.command(epilog=EXAMPLES)
 @click.argument("extract", type=click.Path(path_type=Path))
-@click.option("--park", "park", metavar="NAME", help="Name of a polygon in the extract (name, name:*, old_name…).")
-@click.option("--boundary", type=click.Path(path_type=Path), metavar="FILE",
-              help="Park outline: GeoJSON, GeoPackage or Shapefile.")
+@click.option(
+    "--park", "park", metavar="NAME", help="Name of a polygon in the extract (name, name:*, old_name…)."
+)
+@click.option(
+    "--boundary",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Park outline: GeoJSON, GeoPackage or Shapefile.",
+)
 @click.option("--bbox", metavar="W,S,E,N", help="Bounding box in WGS84 degrees.")
-@click.option("--buffer", "buffer_m", type=float, default=None, metavar="METRES",
-              help="Ring around the park where streets and amenities count [default: 2000].")
-@click.option("--config", type=click.Path(path_type=Path), metavar="FILE",
-              help="TOML overriding defaults and the amenity taxonomy.")
-@click.option("-o", "--out", "outdir", required=True, type=click.Path(path_type=Path), metavar="OUTDIR",
-              help="Output folder (created; files replaced only when the run succeeds).")
+@click.option(
+    "--buffer",
+    "buffer_m",
+    type=float,
+    default=None,
+    metavar="METRES",
+    help="Ring around the park where streets and amenities count [default: 2000].",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="TOML overriding defaults and the amenity taxonomy.",
+)
+@click.option(
+    "-o",
+    "--out",
+    "outdir",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="OUTDIR",
+    help="Output folder (created; files replaced only when the run succeeds).",
+)
 @click.option("--no-report", is_flag=True, help="Skip report.html.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout when done.")
-def assess(extract: Path, park: str | None, boundary: Path | None, bbox: str | None, buffer_m: float | None,
-           config: Path | None, outdir: Path, no_report: bool, quiet: bool, as_json: bool) -> None:
+def assess(
+    extract: Path,
+    park: str | None,
+    boundary: Path | None,
+    bbox: str | None,
+    buffer_m: float | None,
+    config: Path | None,
+    outdir: Path,
+    no_report: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Assess a park: walking distances to daily amenities and the 0–10 life-convenience score.
 
     EXTRACT is an OpenStreetMap extract: .osm.pbf, .osm, .osm.gz or .osm.bz2. Give the park with
@@ -69,21 +102,29 @@ def assess(extract: Path, park: str | None, boundary: Path | None, bbox: str | N
     from .assessment import assess as run
 
     stage = _StageLog(quiet)
-    result = run(extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
-                 progress=stage)
+    result = run(
+        extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config, progress=stage
+    )
     stage("report: writing outputs")
     result.write(outdir, report=not no_report)
     s = result.summary
     if as_json:
-        click.echo(json.dumps(json.loads((outdir / "summary.json").read_text(encoding="utf-8")),
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(json.loads((outdir / "summary.json").read_text(encoding="utf-8")), ensure_ascii=False)
+        )
     elif not quiet:
         match = s["area"].get("match") or {}
         if match:
-            click.echo(f"Park: {match['name']} ({match['osm_type']}/{match['osm_id']}, matched {match['tag']}="
-                       f"{match['value']!r}, {match['how']})", err=True)
-        click.echo(f"Life-convenience score: {s['life_convenience_score']} / 10  "
-                   f"({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)", err=True)
+            click.echo(
+                f"Park: {match['name']} ({match['osm_type']}/{match['osm_id']}, matched {match['tag']}="
+                f"{match['value']!r}, {match['how']})",
+                err=True,
+            )
+        click.echo(
+            f"Life-convenience score: {s['life_convenience_score']} / 10  "
+            f"({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)",
+            err=True,
+        )
         click.echo(f"Wrote {outdir}/", err=True)
 
 
@@ -91,8 +132,16 @@ DEMO_BBOX = "24.940,60.166,24.948,60.172"
 
 
 @cli.command(epilog="\b\nExample:\n  parkscope demo -o out/demo")
-@click.option("-o", "--out", "outdir", default=Path("out/demo"), show_default=True,
-              type=click.Path(path_type=Path), metavar="OUTDIR", help="Output folder.")
+@click.option(
+    "-o",
+    "--out",
+    "outdir",
+    default=Path("out/demo"),
+    show_default=True,
+    type=click.Path(path_type=Path),
+    metavar="OUTDIR",
+    help="Output folder.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 def demo(outdir: Path, quiet: bool) -> None:
     """Assess central Helsinki from the extract bundled with parkscope (ODbL, © OpenStreetMap contributors).
@@ -103,8 +152,18 @@ def demo(outdir: Path, quiet: bool) -> None:
 
     extract = resources.files("parkscope").joinpath("data/helsinki.osm.pbf")
     with resources.as_file(extract) as path:
-        assess.callback(extract=path, park=None, boundary=None, bbox=DEMO_BBOX, buffer_m=None, config=None,
-                        outdir=outdir, no_report=False, quiet=quiet, as_json=False)
+        assess.callback(
+            extract=path,
+            park=None,
+            boundary=None,
+            bbox=DEMO_BBOX,
+            buffer_m=None,
+            config=None,
+            outdir=outdir,
+            no_report=False,
+            quiet=quiet,
+            as_json=False,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,8 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except MemoryError:
-        click.echo("Error: out of memory. Use a smaller study area (--bbox, --buffer) or a machine with "
-                   "more memory.", err=True)
+        click.echo(
+            "Error: out of memory. Use a smaller study area (--bbox, --buffer) or a machine with "
+            "more memory.",
+            err=True,
+        )
         return 10
     return 0
 

@@ -107,14 +107,27 @@ class Settings:
         out: dict[str, Any] = {
             k: getattr(self, k)
             for k in (
-                "buffer_m", "k", "max_distance_m", "walk_speed_m_s", "full_credit_m", "decay",
-                "coverage_minutes", "h3_resolution", "edge_min_area_m2", "edge_spacing_m",
+                "buffer_m",
+                "k",
+                "max_distance_m",
+                "walk_speed_m_s",
+                "full_credit_m",
+                "decay",
+                "coverage_minutes",
+                "h3_resolution",
+                "edge_min_area_m2",
+                "edge_spacing_m",
             )
         }
         out["categories"] = {
             c.key: {
-                "en": c.en, "zh": c.zh, "weight": c.weight, "rank_weights": list(c.rank_weights),
-                "tags": list(c.tags), "exclude": list(c.exclude), "polygon_access": c.polygon_access,
+                "en": c.en,
+                "zh": c.zh,
+                "weight": c.weight,
+                "rank_weights": list(c.rank_weights),
+                "tags": list(c.tags),
+                "exclude": list(c.exclude),
+                "polygon_access": c.polygon_access,
                 "merge_within_m": c.merge_within_m,
             }
             for c in self.categories
@@ -130,8 +143,14 @@ _SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "defaults": {"edge_min_area_m2": (int, float), "edge_spacing_m": (int, float)},
 }
 _CATEGORY_KEYS: dict[str, type | tuple[type, ...]] = {
-    "en": str, "zh": str, "weight": (int, float), "rank_weights": list, "tags": list,
-    "exclude": list, "polygon_access": str, "merge_within_m": (int, float),
+    "en": str,
+    "zh": str,
+    "weight": (int, float),
+    "rank_weights": list,
+    "tags": list,
+    "exclude": list,
+    "polygon_access": str,
+    "merge_within_m": (int, float),
 }
 
 
@@ -205,9 +224,13 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
             _parse_selector(sel, f"categories.{key}", source)
         categories.append(
             Category(
-                key=key, en=str(c["en"]), zh=str(c["zh"]), weight=float(c["weight"]),
+                key=key,
+                en=str(c["en"]),
+                zh=str(c["zh"]),
+                weight=float(c["weight"]),
                 rank_weights=tuple(float(w) for w in c["rank_weights"]),
-                tags=tuple(c["tags"]), exclude=tuple(c.get("exclude", ())),
+                tags=tuple(c["tags"]),
+                exclude=tuple(c.get("exclude", ())),
                 polygon_access=c.get("polygon_access", "point"),
                 merge_within_m=float(c.get("merge_within_m", 0.0)),
             )
@@ -302,7 +325,9 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         for k in overrides:
             if k not in fields:
                 close = difflib.get_close_matches(k, sorted(fields), n=1)
-                raise ConfigError(f"Unknown setting '{k}'." + (f" Did you mean '{close[0]}'?" if close else ""))
+                raise ConfigError(
+                    f"Unknown setting '{k}'." + (f" Did you mean '{close[0]}'?" if close else "")
+                )
         from dataclasses import replace
 
         settings = replace(settings, **overrides)

@@ -22,7 +22,9 @@ def cell_polygons(cells: list[str] | np.ndarray) -> np.ndarray:
 
 def node_cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
     """H3 cell id of every node."""
-    return np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon, lat, strict=True)], dtype=object)
+    return np.array(
+        [h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon, lat, strict=True)], dtype=object
+    )
 
 
 def grid_cells(area: BaseGeometry, node_cell: np.ndarray, resolution: int) -> np.ndarray:
@@ -33,8 +35,14 @@ def grid_cells(area: BaseGeometry, node_cell: np.ndarray, resolution: int) -> np
     return np.array(sorted(inside | set(node_cell.tolist())), dtype=object)
 
 
-def aggregate_to_cells(nodes: pd.DataFrame, value_columns: list[str], area: BaseGeometry,
-                       park: BaseGeometry, resolution: int, crs: CRS) -> gpd.GeoDataFrame:
+def aggregate_to_cells(
+    nodes: pd.DataFrame,
+    value_columns: list[str],
+    area: BaseGeometry,
+    park: BaseGeometry,
+    resolution: int,
+    crs: CRS,
+) -> gpd.GeoDataFrame:
     """Mean of node values per H3 cell, with each cell's overlap with the park.
 
     Parameters

@@ -1,4 +1,4 @@
-"""Walking network: which OSM ways a pedestrian may use, split into node-to-node edges with lengths in metres."""
+"""Walking network: the OSM ways a pedestrian may use, as node-to-node edges with lengths in metres."""
 
 from __future__ import annotations
 
@@ -18,11 +18,31 @@ from .errors import NetworkError
 log = logging.getLogger(__name__)
 
 #: highway values a pedestrian may use (unless the way's own tags say otherwise).
-WALKABLE_HIGHWAYS = frozenset({
-    "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
-    "unclassified", "road", "track", "tertiary", "tertiary_link", "secondary", "secondary_link",
-    "primary", "primary_link", "trunk", "trunk_link", "corridor", "elevator", "bridleway",
-})
+WALKABLE_HIGHWAYS = frozenset(
+    {
+        "footway",
+        "path",
+        "pedestrian",
+        "steps",
+        "living_street",
+        "residential",
+        "service",
+        "unclassified",
+        "road",
+        "track",
+        "tertiary",
+        "tertiary_link",
+        "secondary",
+        "secondary_link",
+        "primary",
+        "primary_link",
+        "trunk",
+        "trunk_link",
+        "corridor",
+        "elevator",
+        "bridleway",
+    }
+)
 #: highway values walkable only with an explicit foot=yes|designated|permissive.
 FOOT_ONLY_IF_ALLOWED = frozenset({"cycleway", "busway", "motorway", "motorway_link"})
 FOOT_ALLOWED = frozenset({"yes", "designated", "permissive", "official"})
@@ -81,9 +101,13 @@ class WalkNetwork:
 
     def edges_frame(self) -> pd.DataFrame:
         """Edges as ``u``, ``v`` (node ids) and ``length_m``: the layout of network.parquet."""
-        return pd.DataFrame({
-            "u": self.node_id[self.edge_u], "v": self.node_id[self.edge_v], "length_m": self.length_m,
-        })
+        return pd.DataFrame(
+            {
+                "u": self.node_id[self.edge_u],
+                "v": self.node_id[self.edge_v],
+                "length_m": self.length_m,
+            }
+        )
 
     def with_arrays(self, **arrays: np.ndarray) -> WalkNetwork:
         """A copy with some arrays replaced (used when edges are split)."""
@@ -115,7 +139,9 @@ def walkable_mask(highways: pd.DataFrame) -> np.ndarray:
     access = tags.map(lambda t: t.get("access", "")).to_numpy().astype(str)
     motorroad = tags.map(lambda t: t.get("motorroad", "")).to_numpy().astype(str)
     foot_allowed = np.isin(foot, list(FOOT_ALLOWED))
-    ok = np.isin(highway, list(WALKABLE_HIGHWAYS)) | (np.isin(highway, list(FOOT_ONLY_IF_ALLOWED)) & foot_allowed)
+    ok = np.isin(highway, list(WALKABLE_HIGHWAYS)) | (
+        np.isin(highway, list(FOOT_ONLY_IF_ALLOWED)) & foot_allowed
+    )
     ok &= ~np.isin(foot, list(FOOT_FORBIDDEN))
     restricted = np.isin(access, list(ACCESS_FORBIDDEN)) | (motorroad == "yes")
     ok &= ~restricted | foot_allowed
@@ -208,13 +234,24 @@ def build_walk_network(extract, area: BaseGeometry | None = None, crs: CRS | Non
     keep_node = labels == main
     dropped = 1.0 - sizes[main] / n
     if n_comp > 1:
-        log.info("Walk network: kept the largest of %d components (%d of %d nodes, %.1f%% dropped)",
-                 n_comp, sizes[main], n, 100 * dropped)
+        log.info(
+            "Walk network: kept the largest of %d components (%d of %d nodes, %.1f%% dropped)",
+            n_comp,
+            sizes[main],
+            n,
+            100 * dropped,
+        )
     new_index = np.cumsum(keep_node) - 1
     keep_edge = keep_node[lo]
     return WalkNetwork(
-        node_id=ids[keep_node], lon=lonlat[keep_node, 0].copy(), lat=lonlat[keep_node, 1].copy(),
-        x=x[keep_node], y=y[keep_node], crs=crs,
-        edge_u=new_index[lo[keep_edge]].astype(np.int64), edge_v=new_index[hi[keep_edge]].astype(np.int64),
-        length_m=length[keep_edge], dropped_node_share=float(dropped),
+        node_id=ids[keep_node],
+        lon=lonlat[keep_node, 0].copy(),
+        lat=lonlat[keep_node, 1].copy(),
+        x=x[keep_node],
+        y=y[keep_node],
+        crs=crs,
+        edge_u=new_index[lo[keep_edge]].astype(np.int64),
+        edge_v=new_index[hi[keep_edge]].astype(np.int64),
+        length_m=length[keep_edge],
+        dropped_node_share=float(dropped),
     )

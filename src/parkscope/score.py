@@ -9,8 +9,9 @@ import numpy as np
 from .config import Settings
 
 
-def decay(distance_m: np.ndarray, full_credit_m: float, max_distance_m: float,
-          shape: str = "cosine") -> np.ndarray:
+def decay(
+    distance_m: np.ndarray, full_credit_m: float, max_distance_m: float, shape: str = "cosine"
+) -> np.ndarray:
     """Credit (0–1) of an amenity at a walking distance.
 
     ``1`` up to ``full_credit_m``; ``0`` from ``max_distance_m`` on (and for NaN: none in reach);

@@ -100,8 +100,13 @@ def _figures(a: Assessment) -> dict[str, str]:
     aspect = 1.0 / max(np.cos(np.radians(float(np.mean(a.nodes["lat"])))), 0.1)
     fig, ax = plt.subplots(figsize=(6, 6))
     e = a.network
-    segs = np.stack([np.column_stack([e.lon[e.edge_u], e.lat[e.edge_u]]),
-                     np.column_stack([e.lon[e.edge_v], e.lat[e.edge_v]])], axis=1)
+    segs = np.stack(
+        [
+            np.column_stack([e.lon[e.edge_u], e.lat[e.edge_u]]),
+            np.column_stack([e.lon[e.edge_v], e.lat[e.edge_v]]),
+        ],
+        axis=1,
+    )
     from matplotlib.collections import LineCollection
 
     ax.add_collection(LineCollection(segs, colors="#cccccc", linewidths=0.4))
@@ -114,9 +119,18 @@ def _figures(a: Assessment) -> dict[str, str]:
     fig_nodes = _png(fig)
 
     fig, ax = plt.subplots(figsize=(6, 6))
-    a.cells.plot(column="score", ax=ax, cmap="viridis", vmin=0, vmax=10, edgecolor="white", linewidth=0.3,
-                 legend=True, legend_kwds={"shrink": 0.7, "label": "score (0–10)"},
-                 missing_kwds={"color": "#eeeeee"})
+    a.cells.plot(
+        column="score",
+        ax=ax,
+        cmap="viridis",
+        vmin=0,
+        vmax=10,
+        edgecolor="white",
+        linewidth=0.3,
+        legend=True,
+        legend_kwds={"shrink": 0.7, "label": "score (0–10)"},
+        missing_kwds={"color": "#eeeeee"},
+    )
     _outline(ax, a.area.park)
     scored = a.cells[a.cells["n_nodes"] > 0]
     if len(scored):  # zoom to where the network is: the buffer may reach beyond the extract
@@ -150,26 +164,48 @@ def write_report(a: Assessment, path: Path) -> Path:
     ranked = sorted(((v["share_within_15min"] or 0.0, v) for v in cats.values()), key=lambda p: p[0])
     weakest = ranked[0][1] if ranked else None
     minutes = f"{a.settings.coverage_minutes:g}"
-    sentence_en = (f"The park scores {score} out of 10 for everyday life within walking distance; the weakest "
-                   f"category is {weakest['en'].lower()} ({(ranked[0][0] or 0) * 100:.0f}% of the park within "
-                   f"{minutes} minutes)." if weakest else "")
-    sentence_zh = (f"园区生活便利度评分为 {score}/10；最薄弱的类别是{weakest['zh']}"
-                   f"（{minutes} 分钟步行可达 {(ranked[0][0] or 0) * 100:.0f}%）。" if weakest else "")
+    sentence_en = (
+        f"The park scores {score} out of 10 for everyday life within walking distance; the weakest "
+        f"category is {weakest['en'].lower()} ({(ranked[0][0] or 0) * 100:.0f}% of the park within "
+        f"{minutes} minutes)."
+        if weakest
+        else ""
+    )
+    sentence_zh = (
+        f"园区生活便利度评分为 {score}/10；最薄弱的类别是{weakest['zh']}"
+        f"（{minutes} 分钟步行可达 {(ranked[0][0] or 0) * 100:.0f}%）。"
+        if weakest
+        else ""
+    )
     match = s["area"].get("match") or {}
     html = tmpl.render(
-        name=a.area.name, version=s["parkscope_version"], score=score, nodes=s["network"]["nodes"],
-        n_amenities=len(a.amenities), park_ha=f"{s['area']['park_area_m2'] / 1e4:.1f}",
-        sentence_en=sentence_en, sentence_zh=sentence_zh, h3_res=a.settings.h3_resolution,
-        minutes=minutes, cover_m=f"{a.settings.coverage_distance_m:.0f}",
+        name=a.area.name,
+        version=s["parkscope_version"],
+        score=score,
+        nodes=s["network"]["nodes"],
+        n_amenities=len(a.amenities),
+        park_ha=f"{s['area']['park_area_m2'] / 1e4:.1f}",
+        sentence_en=sentence_en,
+        sentence_zh=sentence_zh,
+        h3_res=a.settings.h3_resolution,
+        minutes=minutes,
+        cover_m=f"{a.settings.coverage_distance_m:.0f}",
         categories=list(cats.items()),
         pct=lambda v: "–" if v is None else f"{100 * v:.0f}%",
         num=lambda v: "–" if v is None else f"{v:.0f}",
-        k=a.settings.k, max_m=f"{a.settings.max_distance_m:g}", full_m=f"{a.settings.full_credit_m:g}",
-        decay=a.settings.decay, source=a.area.source,
+        k=a.settings.k,
+        max_m=f"{a.settings.max_distance_m:g}",
+        full_m=f"{a.settings.full_credit_m:g}",
+        decay=a.settings.decay,
+        source=a.area.source,
         match=(f"({match['osm_type']}/{match['osm_id']}, {match['tag']}={match['value']})" if match else ""),
-        buffer_m=f"{a.area.buffer_m:g}", crs=s["area"]["crs"], extract=s["provenance"]["extract"],
-        sha=s["provenance"]["extract_sha256"], osm_ts=s["provenance"]["osm_timestamp"] or "unknown",
-        created=s["provenance"]["created_utc"], attribution=s["provenance"]["attribution"],
+        buffer_m=f"{a.area.buffer_m:g}",
+        crs=s["area"]["crs"],
+        extract=s["provenance"]["extract"],
+        sha=s["provenance"]["extract_sha256"],
+        osm_ts=s["provenance"]["osm_timestamp"] or "unknown",
+        created=s["provenance"]["created_utc"],
+        attribution=s["provenance"]["attribution"],
         **_figures(a),
     )
     path.write_text(html, encoding="utf-8")
