@@ -348,3 +348,22 @@ def test_park_gates_count_once() -> None:
     )
     assert_same(dist[1], np.array([10.0, 10.0, np.nan]))  # the park once, at its nearest gate
     assert sorted(ids[1][:2].tolist()) == [5, 9]
+
+
+def test_grouped_is_safe_from_many_threads() -> None:
+    """Batch runs may call the engine from a thread pool; launches must not collide."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(5)
+    n, m, s = 3000, 6000, 200
+    u, v, w = rng.integers(0, n, m), rng.integers(0, n, m), rng.uniform(1, 50, m)
+    indptr, indices, weights = csr_from_edges(n, u, v, w)
+    sn, so, group = rng.integers(0, n, s), rng.uniform(0, 10, s), rng.integers(0, 6, s)
+
+    def run(_):
+        return k_nearest_sources_grouped(indptr, indices, weights, sn, so, group, 6, 4, 500.0)
+
+    want = run(None)
+    with ThreadPoolExecutor(4) as pool:
+        for got in pool.map(run, range(8)):
+            np.testing.assert_array_equal(got, want)
