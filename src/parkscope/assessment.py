@@ -229,6 +229,7 @@ def assess(
         settings.category_keys,
         k=settings.k,
         max_distance_m=settings.max_distance_m,
+        source_id=joined["amenity_id"].to_numpy(),  # a park's gates are one park
     )
     timings["access_s"] = time.perf_counter() - t
 
