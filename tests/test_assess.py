@@ -195,3 +195,20 @@ def test_xml_gz_and_boundary(osm_dir, tmp_path, capsys):
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["network"]["nodes"] > 1000
     assert s["categories"]["transit"]["median_nearest_m"] is not None
+
+
+def test_boundary_outside_the_extract_and_json_output(osm_dir, tmp_path, capsys):
+    import geopandas as gpd
+    import shapely
+
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(2.30, 48.85, 2.31, 48.86)], crs=4326).to_file(far)
+    out = tmp_path / "o"
+    code, _, err = run(["assess", osm_dir / "monaco.osm.pbf", "--boundary", far, "-o", out], capsys)
+    _assert_clean_failure(code, err, out, "outside")
+    code, stdout, err = run(["assess", osm_dir / "monaco.osm.pbf", "--bbox", "7.420,43.735,7.425,43.740",
+                             "--buffer", "500", "--json", "--no-report", "-o", out], capsys)
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary == json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["area"]["buffer_m"] == 500
