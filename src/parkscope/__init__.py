@@ -9,7 +9,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+from .assessment import Assessment, assess  # noqa: E402
 from .config import Settings, load_settings  # noqa: E402
 from .errors import ParkscopeError  # noqa: E402
 
-__all__ = ["ParkscopeError", "Settings", "__version__", "load_settings"]
+__all__ = ["Assessment", "ParkscopeError", "Settings", "__version__", "assess", "load_settings"]
