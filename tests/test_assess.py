@@ -206,9 +206,46 @@ def test_boundary_outside_the_extract_and_json_output(osm_dir, tmp_path, capsys)
     out = tmp_path / "o"
     code, _, err = run(["assess", osm_dir / "monaco.osm.pbf", "--boundary", far, "-o", out], capsys)
     _assert_clean_failure(code, err, out, "outside")
-    code, stdout, err = run(["assess", osm_dir / "monaco.osm.pbf", "--bbox", "7.420,43.735,7.425,43.740",
-                             "--buffer", "500", "--json", "--no-report", "-o", out], capsys)
+    code, stdout, err = run(
+        [
+            "assess",
+            osm_dir / "monaco.osm.pbf",
+            "--bbox",
+            "7.420,43.735,7.425,43.740",
+            "--buffer",
+            "500",
+            "--json",
+            "--no-report",
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary == json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["area"]["buffer_m"] == 500
+
+
+def test_area_beyond_the_header_bounds_but_inside_the_data(osm_dir, tmp_path, capsys):
+    # beijing-xueyuan-road.osm says <bounds maxlat="40.0089…"> but its nodes reach 40.038 N
+    from parkscope.ingest import extract_bounds
+
+    header = extract_bounds(osm_dir / "beijing-xueyuan-road.osm")
+    assert header is not None and header[3] < 40.02
+    out = tmp_path / "north"
+    code, _, err = run(
+        [
+            "assess",
+            osm_dir / "beijing-xueyuan-road.osm",
+            "--bbox",
+            "116.3480,40.0100,116.3520,40.0130",
+            "--buffer",
+            "300",
+            "--no-report",
+            "-o",
+            out,
+        ],
+        capsys,
+    )
+    assert code == 0, err

@@ -193,7 +193,11 @@ def assess(
 
     say("ingest: finding the study area")
     area = resolve_area(extract, bbox=bbox, boundary=boundary, park=park, buffer_m=settings.buffer_m)
-    check_overlap(area, extract_bounds(extract), extract)
+    try:
+        check_overlap(area, extract_bounds(extract), extract)
+    except AreaError:
+        # a header box can be smaller than the data (OSM API exports): confirm with the real extent
+        check_overlap(area, scan_data_bounds(extract), extract)
     say("ingest: reading the extract")
     osm = read_extract(extract, area.read_bbox)
     timings["ingest_s"] = time.perf_counter() - t0
