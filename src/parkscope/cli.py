@@ -128,6 +128,28 @@ def assess(
         click.echo(f"Wrote {outdir}/", err=True)
 
 
+@cli.command(
+    epilog="\b\nExample:\n  parkscope ccd panel.csv --spec spec.toml -o ccd.csv\n"
+    "SPEC.toml format: docs/methods.md, 'Coupling coordination of a panel'."
+)
+@click.argument("panel", type=click.Path(path_type=Path))
+@click.option(
+    "--spec",
+    "spec",
+    required=True,
+    type=click.Path(path_type=Path),
+    metavar="SPEC.toml",
+    help="Indicators (subsystem, direction) and model options.",
+)
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), metavar="OUT.csv")
+def ccd(panel: Path, spec: Path, out: Path) -> None:
+    """Coupling coordination degree (耦合协调度) of a statistics table: rows = years or parks."""
+    from .ccd import run_ccd
+
+    result = run_ccd(panel, spec, out)
+    click.echo(result.to_string(index=False), err=True)
+
+
 DEMO_BBOX = "24.940,60.166,24.948,60.172"
 
 
