@@ -35,6 +35,29 @@ def _selector_mask(tags: pd.Series, selector: str, cache: dict[str, np.ndarray])
     return mask
 
 
+def features_matching(
+    features: pd.DataFrame, selectors: Sequence[str], exclude: Sequence[str] = ()
+) -> np.ndarray:
+    """Boolean mask of the features whose tags match any selector and no ``exclude`` selector.
+
+    Parameters
+    ----------
+    features : DataFrame
+        With a ``tags`` column of dicts.
+    selectors, exclude : sequence of str
+        ``key=value`` / ``key=*`` selectors (``a=b;c=d`` means both), as in ``taxonomy.toml``.
+    """
+    cache: dict[str, np.ndarray] = {}
+    hit = np.zeros(len(features), dtype=bool)
+    if not len(features):
+        return hit
+    for sel in selectors:
+        hit |= _selector_mask(features["tags"], sel, cache)
+    for sel in exclude:
+        hit &= ~_selector_mask(features["tags"], sel, cache)
+    return hit
+
+
 def classify(features: pd.DataFrame, categories: Sequence[Category]) -> pd.DataFrame:
     """Which taxonomy categories each feature belongs to.
 

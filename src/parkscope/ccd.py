@@ -200,6 +200,7 @@ def coupling_panel(panel: pd.DataFrame, spec: PanelSpec) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         lags = (top > 0) & (U.min(axis=1) / np.where(top > 0, top, 1) < 1 - spec.lag_threshold)
     out["lagging"] = np.where(lags, np.array(spec.subsystems, dtype=object)[low], "balanced")
+    out.attrs["weights"] = {k: round(float(v), 6) for k, v in weights.items()}
     return out
 
 

@@ -51,6 +51,55 @@ class Category:
     merge_within_m: float = 0.0
 
 
+WEIGHTINGS = ("entropy", "equal", "given")
+COUPLINGS = ("classic", "wang2021")
+
+
+@dataclass(frozen=True)
+class DiagnosisSettings:
+    """Parameters of the industry–city–people diagnosis (``[diagnosis]`` in the TOML).
+
+    Attributes
+    ----------
+    weights : str
+        Indicator weights within each subsystem: ``entropy`` (default), ``equal`` or ``given``
+        (``indicator_weights``).
+    coupling : str
+        ``classic`` (normative model, default) or ``wang2021`` (the revised model).
+    coupling_exponent : float or None
+        ``k`` of the classic model; None = 1/n.
+    subsystem_weights : dict or None
+        ``alpha`` of T per subsystem (industry, city, people); None = equal.
+    lag_threshold : float
+        Relative gap between the industry and city indices under which a cell is balanced.
+    shift : float
+        Added after min–max normalisation.
+    log_transform : bool
+        ``log1p`` of counts and densities before normalisation.
+    employment_rate : float
+        Employed residents per resident (jobs–housing balance).
+    balanced_ratio_min, balanced_ratio_max : float
+        Jobs per employed resident read as balanced.
+    indicator_weights : dict
+        Weights used when ``weights = "given"``.
+    disabled_indicators : tuple of str
+        Indicators left out.
+    """
+
+    weights: str = "entropy"
+    coupling: str = "classic"
+    coupling_exponent: float | None = None
+    subsystem_weights: dict[str, float] | None = None
+    lag_threshold: float = 0.1
+    shift: float = 0.0
+    log_transform: bool = True
+    employment_rate: float = 0.5
+    balanced_ratio_min: float = 0.8
+    balanced_ratio_max: float = 1.2
+    indicator_weights: dict[str, float] = field(default_factory=dict)
+    disabled_indicators: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Settings:
     """All parameters of an assessment.
@@ -78,6 +127,14 @@ class Settings:
         points this far apart along their outline.
     categories : tuple of Category
         The taxonomy, in report order.
+    diagnosis : DiagnosisSettings
+        The industry–city–people diagnosis.
+    population : dict
+        ``[population]`` overrides of the building-based jobs and residents estimate
+        (checked by :func:`parkscope.population.load_population_params`).
+    park_data : dict
+        ``[park_data]``: the park's own figures for the five-park scorecard (R&D intensity, patents,
+        energy use, space utilisation, innovation chain, cooperation agreements).
     """
 
     buffer_m: float = 2000.0
@@ -91,6 +148,9 @@ class Settings:
     edge_min_area_m2: float = 10000.0
     edge_spacing_m: float = 100.0
     categories: tuple[Category, ...] = field(default_factory=tuple)
+    diagnosis: DiagnosisSettings = field(default_factory=DiagnosisSettings)
+    population: dict[str, Any] = field(default_factory=dict)
+    park_data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def coverage_distance_m(self) -> float:
@@ -119,6 +179,11 @@ class Settings:
                 "edge_spacing_m",
             )
         }
+        out["diagnosis"] = {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in self.diagnosis.__dict__.items()
+        }
+        out["population"] = copy.deepcopy(self.population)
+        out["park_data"] = copy.deepcopy(self.park_data)
         out["categories"] = {
             c.key: {
                 "en": c.en,
@@ -141,7 +206,23 @@ _SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "score": {"full_credit_m": (int, float), "decay": str, "coverage_minutes": (int, float)},
     "grid": {"h3_resolution": int},
     "defaults": {"edge_min_area_m2": (int, float), "edge_spacing_m": (int, float)},
+    "diagnosis": {
+        "weights": str,
+        "coupling": str,
+        "coupling_exponent": (int, float),
+        "subsystem_weights": dict,
+        "lag_threshold": (int, float),
+        "shift": (int, float),
+        "log_transform": bool,
+        "employment_rate": (int, float),
+        "balanced_ratio_min": (int, float),
+        "balanced_ratio_max": (int, float),
+        "indicator_weights": dict,
+        "disabled_indicators": list,
+    },
 }
+#: Sections passed through whole and checked by the stage that reads them.
+_FREE_SECTIONS = ("population", "park_data")
 _CATEGORY_KEYS: dict[str, type | tuple[type, ...]] = {
     "en": str,
     "zh": str,
@@ -168,7 +249,7 @@ def _unknown(key: str, known: list[str], where: str, source: str) -> ConfigError
 def _merge(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[str, Any]:
     """Merge a user config into the shipped defaults, refusing unknown keys."""
     merged = copy.deepcopy(base)
-    known_top = [*list(_SECTION_KEYS), "categories"]
+    known_top = [*list(_SECTION_KEYS), *_FREE_SECTIONS, "categories"]
     for section, values in override.items():
         if section not in known_top:
             raise _unknown(section, known_top, "the top level", source)
@@ -189,11 +270,14 @@ def _merge(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[
                 else:
                     cats[cat_key] = dict(cat_values)
             continue
+        if section in _FREE_SECTIONS:
+            merged.setdefault(section, {}).update(copy.deepcopy(values))
+            continue
         allowed = _SECTION_KEYS[section]
         for k, v in values.items():
             if k not in allowed:
                 raise _unknown(k, list(allowed), f"[{section}]", source)
-            if isinstance(v, bool) or not isinstance(v, allowed[k]):
+            if (isinstance(v, bool) and allowed[k] is not bool) or not isinstance(v, allowed[k]):
                 raise ConfigError(
                     f"'{section}.{k}' in {source} has the wrong type ({type(v).__name__}: {v!r})."
                 )
@@ -249,9 +333,62 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
         edge_min_area_m2=float(dflt.get("edge_min_area_m2", 10000.0)),
         edge_spacing_m=float(dflt.get("edge_spacing_m", 100.0)),
         categories=tuple(categories),
+        diagnosis=_diagnosis(raw.get("diagnosis", {}), source),
+        population=copy.deepcopy(raw.get("population", {})),
+        park_data=copy.deepcopy(raw.get("park_data", {})),
     )
+    from .fivepark import read_park_data
+
+    read_park_data(settings.park_data, source)
     _validate(settings, source)
     return settings
+
+
+def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
+    from .diagnosis import INDICATOR_BY_KEY, SUBSYSTEMS
+
+    problems = []
+    if d.get("weights", "entropy") not in WEIGHTINGS:
+        problems.append(f"diagnosis.weights must be one of {', '.join(WEIGHTINGS)}")
+    if d.get("coupling", "classic") not in COUPLINGS:
+        problems.append(f"diagnosis.coupling must be one of {', '.join(COUPLINGS)}")
+    alpha = d.get("subsystem_weights")
+    if alpha is not None and (set(alpha) != set(SUBSYSTEMS) or any(float(v) < 0 for v in alpha.values())):
+        problems.append("diagnosis.subsystem_weights must give industry, city and people a weight >= 0")
+    for key in [*d.get("indicator_weights", {}), *d.get("disabled_indicators", [])]:
+        if key not in INDICATOR_BY_KEY:
+            close = difflib.get_close_matches(key, list(INDICATOR_BY_KEY), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"unknown indicator '{key}' in [diagnosis]{hint}")
+    if d.get("weights") == "given":
+        missing = [k for k in INDICATOR_BY_KEY if k not in d.get("indicator_weights", {})
+                   and k not in d.get("disabled_indicators", [])]
+        if missing:
+            problems.append(f"diagnosis.weights = 'given' needs indicator_weights for {', '.join(missing)}")
+    if not 0 < float(d.get("employment_rate", 0.5)) <= 1:
+        problems.append("diagnosis.employment_rate must be in (0, 1]")
+    lo, hi = float(d.get("balanced_ratio_min", 0.8)), float(d.get("balanced_ratio_max", 1.2))
+    if not 0 <= lo <= hi:
+        problems.append("diagnosis.balanced_ratio_min must be >= 0 and <= balanced_ratio_max")
+    if not 0 <= float(d.get("lag_threshold", 0.1)) < 1:
+        problems.append("diagnosis.lag_threshold must be in [0, 1)")
+    if problems:
+        raise ConfigError(f"Invalid settings in {source}: " + "; ".join(problems) + ".")
+    exponent = d.get("coupling_exponent")
+    return DiagnosisSettings(
+        weights=d.get("weights", "entropy"),
+        coupling=d.get("coupling", "classic"),
+        coupling_exponent=None if exponent is None else float(exponent),
+        subsystem_weights=None if alpha is None else {k: float(v) for k, v in alpha.items()},
+        lag_threshold=float(d.get("lag_threshold", 0.1)),
+        shift=float(d.get("shift", 0.0)),
+        log_transform=bool(d.get("log_transform", True)),
+        employment_rate=float(d.get("employment_rate", 0.5)),
+        balanced_ratio_min=lo,
+        balanced_ratio_max=hi,
+        indicator_weights={k: float(v) for k, v in d.get("indicator_weights", {}).items()},
+        disabled_indicators=tuple(d.get("disabled_indicators", ())),
+    )
 
 
 def _validate(s: Settings, source: str) -> None:
@@ -318,6 +455,10 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Config file {path} is not valid TOML ({exc}). Fix its syntax.") from exc
         source = str(path)
+        park_data = user.get("park_data")
+        firms = park_data.get("firms_csv") if isinstance(park_data, dict) else None
+        if isinstance(firms, str) and not Path(firms).is_absolute():
+            user["park_data"]["firms_csv"] = str(path.parent / firms)  # relative to the config file
         raw = _merge(raw, user, source)
     settings = _build(raw, source)
     if overrides:

@@ -1,0 +1,545 @@
+"""Industry–city–people diagnosis (产城人融合): indicators per cell → U, C, T, D, class, lag type.
+
+The indicators of each subsystem (:data:`INDICATORS`) are measured per H3 cell of the study area
+(:func:`cell_indicators`); they are normalised over the study area's cells, weighted (entropy by
+default) and combined into the sub-indices industry, city and people (:func:`diagnose_cells`), whose
+coupling coordination and lag type read the integration of each cell and of the park
+(:func:`park_integration`). Formulas: docs/methods.md §8.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .ccd import PanelSpec, coupling_panel
+from .config import DiagnosisSettings
+from .indicators import (
+    amenity_diversity,
+    cell_representative_nodes,
+    count_in_cells,
+    feature_set,
+    intersection_mask,
+    nearest_nodes,
+    polygon_cover_share,
+    reach_sums,
+    representative_xy,
+    spread_cell_values,
+    sum_in_cells,
+)
+from .indices import coordination, coordination_class, coupling_classic, coupling_wang2021, lag_type
+from .indices import development_index as development
+from .network import WalkNetwork
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+log = logging.getLogger(__name__)
+
+SUBSYSTEMS: tuple[str, ...] = ("industry", "city", "people")
+#: Building uses whose floor area is a workplace (the rest of a ``mixed`` building is housing).
+WORKPLACE_USES: tuple[str, ...] = ("office", "retail", "industrial", "research", "education", "hotel")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the diagnosis.
+
+    Attributes
+    ----------
+    key : str
+        Column name in cells.gpkg.
+    subsystem : str
+        ``industry``, ``city`` or ``people``.
+    direction : str
+        ``positive`` (more is better) or ``negative``.
+    log : bool
+        Counts and densities are skewed: ``log1p`` before normalisation when
+        ``diagnosis.log_transform`` is on.
+    en, zh, unit : str
+        Labels for reports.
+    """
+
+    key: str
+    subsystem: str
+    direction: str
+    log: bool
+    en: str
+    zh: str
+    unit: str
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("job_density", "industry", "positive", True, "Job density", "就业岗位密度", "jobs/km²"),
+    Indicator("workplace_floor_ratio", "industry", "positive", True,
+              "Workplace floor area per land area", "产业建筑面积/用地面积", "m²/m²"),
+    Indicator("firms_15min", "industry", "positive", True,
+              "Firms and workplaces mapped within 15 min", "15分钟步行范围内企业与机构数", "count"),
+    Indicator("innovation_sites_15min", "industry", "positive", True,
+              "Research, university and incubator sites within 15 min",
+              "15分钟步行范围内科研、高校与孵化机构数", "count"),
+    Indicator("life_convenience", "city", "positive", False, "Life-convenience score", "生活便利度", "0–10"),
+    Indicator("amenity_diversity", "city", "positive", False,
+              "Amenity mix within 15 min (Shannon evenness)", "15分钟步行范围内设施多样性", "0–1"),
+    Indicator("transit_access", "city", "positive", False,
+              "Public transport access", "公共交通可达性", "0–1"),
+    Indicator("green_share", "city", "positive", False, "Green space share", "绿地占比", "0–1"),
+    Indicator("park_access", "city", "positive", False, "Park access", "公园可达性", "0–1"),
+    Indicator("intersection_density", "city", "positive", True,
+              "Street intersection density", "路网交叉口密度", "per km²"),
+    Indicator("resident_density", "people", "positive", True,
+              "Resident density", "居住人口密度", "residents/km²"),
+    Indicator("jobs_housing_balance", "people", "positive", False,
+              "Jobs–housing balance within 15 min", "15分钟步行范围内职住平衡度", "0–1"),
+    Indicator("housing_floor_share", "people", "positive", False,
+              "Housing share of floor area", "居住建筑面积占比", "0–1"),
+)
+INDICATOR_BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
+#: Indicators read from cell columns of the accessibility stage, and the taxonomy category they need.
+_FROM_CATEGORY = {"transit_access": "transit", "park_access": "parks"}
+
+LAG_LABELS: dict[str, tuple[str, str]] = {
+    "industry_without_city": ("有产无城", "industry without city (the city lags)"),
+    "city_without_industry": ("有城无产", "city without industry (industry lags)"),
+    "balanced": ("产城协调", "balanced"),
+}
+
+
+def floor_by_cell(buildings: gpd.GeoDataFrame | None, cells_metric: gpd.GeoSeries) -> pd.DataFrame:
+    """Workplace and housing floor area (m²) per cell (a building counts in the cell of its surface point).
+
+    A ``mixed`` building counts half workplace, half housing; ``other`` buildings count in neither.
+    """
+    n = len(cells_metric)
+    if buildings is None or buildings.empty:
+        return pd.DataFrame({"workplace_floor_m2": np.zeros(n), "housing_floor_m2": np.zeros(n)})
+    geoms = buildings.geometry.to_crs(cells_metric.crs)
+    x, y = representative_xy(geoms)
+    use = buildings["use"].astype(str).to_numpy()
+    floor = buildings["floor_area_m2"].to_numpy(dtype=np.float64)
+    work = floor * (np.isin(use, WORKPLACE_USES) + 0.5 * (use == "mixed"))
+    home = floor * ((use == "residential") + 0.5 * (use == "mixed"))
+    return pd.DataFrame(
+        {
+            "workplace_floor_m2": sum_in_cells(x, y, work, cells_metric),
+            "housing_floor_m2": sum_in_cells(x, y, home, cells_metric),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What :func:`cell_indicators` measured within the coverage walk, besides the indicators."""
+
+    node_values: np.ndarray  # (n_nodes, 4): jobs, residents, firms, innovation sites held at nodes
+    rep_nodes: np.ndarray  # representative node of each cell (−1: none)
+
+
+def cell_indicators(
+    cells: gpd.GeoDataFrame,
+    network: WalkNetwork,
+    node_cell: np.ndarray,
+    distances: Mapping[str, np.ndarray],
+    features: gpd.GeoDataFrame,
+    jobs: np.ndarray,
+    residents: np.ndarray,
+    buildings: gpd.GeoDataFrame | None,
+    within_m: float,
+    settings: DiagnosisSettings,
+) -> tuple[pd.DataFrame, Reach]:
+    """Raw indicator values per cell (no normalisation yet).
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        WGS84 H3 cells with ``h3``, ``area_m2``, ``score`` and ``score_<category>`` columns.
+    network : WalkNetwork
+    node_cell : ndarray of str
+        H3 cell of every network node.
+    distances : mapping
+        Category -> (n_nodes, k) network distances from the accessibility engine.
+    features : GeoDataFrame
+        WGS84 OSM features of the study area (``tags``).
+    jobs, residents : ndarray, shape (n_cells,)
+        Jobs and residents per cell (from a table or from buildings).
+    buildings : GeoDataFrame or None
+        Buildings with ``use`` and ``floor_area_m2`` (see :mod:`parkscope.population`).
+    within_m : float
+        The coverage walk (15 minutes) in metres.
+    settings : DiagnosisSettings
+
+    Returns
+    -------
+    (DataFrame, Reach)
+        One row per cell, same order as ``cells``: the columns of :data:`INDICATORS` that can be
+        measured, plus ``jobs``, ``residents``, ``jobs_15min``, ``residents_15min``,
+        ``jobs_housing_ratio_15min`` and the floor areas.
+    """
+    crs = network.crs
+    cells_metric = cells.geometry.to_crs(crs)
+    area_km2 = cells["area_m2"].to_numpy(dtype=np.float64) / 1e6
+    out = pd.DataFrame(index=cells.index)
+    out["jobs"], out["residents"] = np.asarray(jobs, float), np.asarray(residents, float)
+    out["job_density"] = out["jobs"] / area_km2
+    floors = floor_by_cell(buildings, cells_metric)
+    out["workplace_floor_m2"] = floors["workplace_floor_m2"].to_numpy()
+    out["housing_floor_m2"] = floors["housing_floor_m2"].to_numpy()
+    out["workplace_floor_ratio"] = out["workplace_floor_m2"] / cells["area_m2"].to_numpy()
+    total_floor = out["workplace_floor_m2"] + out["housing_floor_m2"]
+    out["housing_floor_share"] = np.where(total_floor > 0, out["housing_floor_m2"] / total_floor.where(
+        total_floor > 0, 1.0), 0.0)
+
+    # what a walk reaches: jobs and residents spread over each cell's nodes, sites snapped to nodes
+    h3_ids = cells["h3"].to_numpy()
+    pos = pd.Series(np.arange(len(cells)), index=pd.Index(h3_ids))
+    node_cell_index = pos.reindex(node_cell).fillna(-1).to_numpy(np.int64)
+    rep = cell_representative_nodes(network, node_cell, h3_ids, cells_metric)
+    centre = cells_metric.centroid
+    fallback = nearest_nodes(network, centre.x.to_numpy(), centre.y.to_numpy())
+    node_values = np.zeros((network.n_nodes, 4))
+    node_values[:, :2] = spread_cell_values(
+        np.column_stack([out["jobs"], out["residents"]]), node_cell_index, fallback
+    )
+    for col, name in ((2, "firms"), (3, "innovation")):
+        sites = feature_set(features, name)
+        if len(sites):
+            x, y = representative_xy(sites.geometry.to_crs(crs))
+            np.add.at(node_values[:, col], nearest_nodes(network, x, y), 1.0)
+    reach = reach_sums(network, rep, node_values, within_m)
+    out["jobs_15min"], out["residents_15min"] = reach[:, 0], reach[:, 1]
+    out["firms_15min"], out["innovation_sites_15min"] = reach[:, 2], reach[:, 3]
+    out["jobs_housing_ratio_15min"] = np.where(
+        reach[:, 1] > 0, reach[:, 0] / np.where(reach[:, 1] > 0, reach[:, 1], 1.0), np.nan
+    )
+    out["jobs_housing_balance"] = jobs_housing_balance(reach[:, 0], reach[:, 1], settings.employment_rate)
+
+    out["life_convenience"] = cells["score"].to_numpy(dtype=np.float64)
+    diversity = amenity_diversity(distances, within_m)
+    out["amenity_diversity"] = (
+        pd.Series(diversity).groupby(node_cell).mean().reindex(h3_ids).to_numpy()
+    )
+    for key, category in _FROM_CATEGORY.items():
+        column = f"score_{category}"
+        if column in cells.columns:
+            out[key] = cells[column].to_numpy(dtype=np.float64)
+    green = feature_set(features, "green")
+    out["green_share"] = polygon_cover_share(green.geometry.to_crs(crs), cells_metric)
+    inter = intersection_mask(network)
+    out["intersection_density"] = (
+        count_in_cells(network.x[inter], network.y[inter], cells_metric) / area_km2
+    )
+    out["resident_density"] = out["residents"] / area_km2
+    return out, Reach(node_values=node_values, rep_nodes=rep)
+
+
+def jobs_housing_balance(jobs: np.ndarray, residents: np.ndarray, employment_rate: float) -> np.ndarray:
+    r"""Balance of jobs and employed residents, 0–1.
+
+    .. math::
+
+        B = 1 - \frac{|J - eR|}{J + eR}
+
+    with :math:`e` the employment rate (employed residents per resident): 1 when there is one job
+    per employed resident, 0 when there are only jobs or only homes (or neither).
+    """
+    j = np.asarray(jobs, dtype=np.float64)
+    w = employment_rate * np.asarray(residents, dtype=np.float64)
+    total = j + w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, 1.0 - np.abs(j - w) / np.where(total > 0, total, 1.0), 0.0)
+
+
+def jobs_housing_reading(ratio: float, settings: DiagnosisSettings) -> str:
+    """``too_few_jobs`` / ``balanced`` / ``too_few_homes`` from jobs per resident.
+
+    The bounds are ``balanced_ratio_min`` and ``balanced_ratio_max`` jobs per *employed* resident,
+    i.e. ``employment_rate`` times those in jobs per resident.
+    """
+    if ratio is None or not np.isfinite(ratio):
+        return "no_residents"
+    per_worker = ratio / settings.employment_rate
+    if per_worker < settings.balanced_ratio_min:
+        return "too_few_jobs"
+    if per_worker > settings.balanced_ratio_max:
+        return "too_few_homes"
+    return "balanced"
+
+
+def active_indicators(values: pd.DataFrame, settings: DiagnosisSettings) -> list[Indicator]:
+    """The indicators that were measured and are not disabled in the settings."""
+    return [
+        i for i in INDICATORS if i.key in values.columns and i.key not in settings.disabled_indicators
+    ]
+
+
+def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisSettings) -> pd.DataFrame:
+    """Sub-indices, coupling coordination, class and lag type of each cell.
+
+    Parameters
+    ----------
+    values : DataFrame
+        From :func:`cell_indicators`.
+    valid : ndarray of bool
+        Cells that take part (those with walk nodes); the others get NaN / ``""``.
+    settings : DiagnosisSettings
+
+    Returns
+    -------
+    DataFrame
+        ``industry``, ``city``, ``people`` (U, 0–1), ``coupling_C``, ``development_T``,
+        ``coordination_D``, ``coordination_level``, ``coordination_class_zh``,
+        ``coordination_class_en``, ``lag_type``; plus ``weights`` in ``.attrs``.
+    """
+    indicators = active_indicators(values, settings)
+    out = pd.DataFrame(index=values.index)
+    for col in [*SUBSYSTEMS, "coupling_C", "development_T", "coordination_D"]:
+        out[col] = np.nan
+    out["coordination_level"] = 0
+    out["coordination_class_zh"] = ""
+    out["coordination_class_en"] = ""
+    out["lag_type"] = ""
+    rows = np.nonzero(valid)[0]
+    if rows.size < 2:
+        log.warning("fewer than two cells with walk nodes: no diagnosis")
+        out.attrs["weights"] = {}
+        return out
+    panel = pd.DataFrame({"cell": values.index[rows]})
+    for ind in indicators:
+        v = values[ind.key].to_numpy(dtype=np.float64)[rows]
+        v = np.nan_to_num(v, nan=0.0)
+        panel[ind.key] = np.log1p(np.maximum(v, 0)) if (ind.log and settings.log_transform) else v
+    spec = PanelSpec(
+        id_column="cell",
+        indicators={
+            i.key: {
+                "subsystem": i.subsystem,
+                "direction": i.direction,
+                "weight": settings.indicator_weights.get(i.key, 1.0),
+            }
+            for i in indicators
+        },
+        weights=settings.weights,
+        entropy_scope="subsystem",
+        shift=settings.shift,
+        coupling=settings.coupling,
+        coupling_exponent=settings.coupling_exponent,
+        subsystem_weights=settings.subsystem_weights,
+        lag_threshold=settings.lag_threshold,
+        subsystems=SUBSYSTEMS,
+    )
+    result = coupling_panel(panel, spec)
+    for s in SUBSYSTEMS:
+        out.iloc[rows, out.columns.get_loc(s)] = result[f"U_{s}"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("coupling_C")] = result["C"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("development_T")] = result["T"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("coordination_D")] = result["D"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("coordination_level")] = result["level"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("coordination_class_zh")] = result["class_zh"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("coordination_class_en")] = result["class_en"].to_numpy()
+    out.iloc[rows, out.columns.get_loc("lag_type")] = lag_type(
+        result["U_industry"].to_numpy(), result["U_city"].to_numpy(), settings.lag_threshold
+    )
+    out.attrs["weights"] = result.attrs.get("weights", {})
+    return out
+
+
+def couple(U: np.ndarray, settings: DiagnosisSettings) -> tuple[float, float, float]:
+    """C, T and D of one row of sub-indices with the diagnosis settings."""
+    u = np.asarray(U, dtype=np.float64)[None, :]
+    C = coupling_wang2021(u) if settings.coupling == "wang2021" else coupling_classic(
+        u, settings.coupling_exponent
+    )
+    given = settings.subsystem_weights
+    alpha = None if given is None else [given[s] for s in SUBSYSTEMS]
+    T = development(u, alpha)
+    D = coordination(C, T)
+    return float(C[0]), float(T[0]), float(D[0])
+
+
+def park_integration(
+    cells: pd.DataFrame,
+    diag: pd.DataFrame,
+    in_catchment: np.ndarray,
+    reach: Reach,
+    within_m: float,
+    settings: DiagnosisSettings,
+    sources: Mapping[str, str],
+) -> dict[str, Any]:
+    """The ``integration`` block of summary.json.
+
+    The park's sub-indices are the means of its cells' sub-indices weighted by each cell's overlap
+    with the park; C, T, D and the lag type follow from them. Jobs and residents are counted within
+    the coverage walk of the park (every node within ``within_m`` of a park node), and in the park
+    (cell totals weighted by the share of each cell inside the park).
+    """
+    w = cells["park_overlap_m2"].to_numpy(dtype=np.float64)
+    ok = (w > 0) & diag["industry"].notna().to_numpy()
+    if not ok.any():
+        # a park smaller than any cell centre and with no walk node: use the cells it touches
+        ok = diag["industry"].notna().to_numpy() & cells["in_park"].to_numpy()
+        w = np.ones(len(cells))
+    U = (
+        np.array([np.average(diag[s].to_numpy()[ok], weights=w[ok]) for s in SUBSYSTEMS])
+        if ok.any()
+        else np.full(3, np.nan)
+    )
+    if np.isfinite(U).all():
+        C, T, D = couple(U, settings)
+        level, zh, en = coordination_class(np.array([D]))
+        lag = str(lag_type(U[0:1], U[1:2], settings.lag_threshold)[0])
+        cls = {"level": int(level[0]), "zh": str(zh[0]), "en": str(en[0])}
+    else:
+        C = T = D = float("nan")
+        cls, lag = {"level": None, "zh": None, "en": None}, None
+    jobs_15 = float(reach.node_values[in_catchment, 0].sum())
+    res_15 = float(reach.node_values[in_catchment, 1].sum())
+    ratio = jobs_15 / res_15 if res_15 > 0 else float("nan")
+    share = cells["park_overlap_m2"].to_numpy() / cells["area_m2"].to_numpy()
+    return {
+        "industry": _r(U[0]),
+        "city": _r(U[1]),
+        "people": _r(U[2]),
+        "coupling_C": _r(C),
+        "development_T": _r(T),
+        "coordination_D": _r(D),
+        "class": cls,
+        "lag_type": lag,
+        "lag_type_zh": LAG_LABELS[lag][0] if lag else None,
+        "jobs": round(jobs_15),
+        "residents": round(res_15),
+        "jobs_housing_ratio": _r(ratio),
+        "jobs_housing_reading": jobs_housing_reading(ratio, settings),
+        "catchment": f"nodes within {within_m:.0f} m walk of the park",
+        "jobs_in_park": round(float(np.nansum(cells["jobs"].to_numpy() * share))),
+        "residents_in_park": round(float(np.nansum(cells["residents"].to_numpy() * share))),
+        "jobs_source": sources["jobs"],
+        "residents_source": sources["residents"],
+        "cells_diagnosed": int(diag["industry"].notna().sum()),
+        "model": {
+            "weights": settings.weights,
+            "coupling": settings.coupling,
+            "coupling_exponent": settings.coupling_exponent,
+            "lag_threshold": settings.lag_threshold,
+            "shift": settings.shift,
+            "log_transform": settings.log_transform,
+            "employment_rate": settings.employment_rate,
+            "indicator_weights": diag.attrs.get("weights", {}),
+        },
+    }
+
+
+def _r(x: float, nd: int = 4) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+
+
+def park_measures(
+    park_m: BaseGeometry,
+    cells: pd.DataFrame,
+    values: pd.DataFrame,
+    network: WalkNetwork,
+    in_catchment: np.ndarray,
+    reach: Reach,
+    features: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None,
+    integration: Mapping[str, Any],
+    park_score: float,
+    settings: DiagnosisSettings,
+) -> dict[str, float | None]:
+    """Park-level values of the OpenStreetMap indicators of the five-park scorecard.
+
+    Parameters
+    ----------
+    park_m : shapely geometry
+        The park in the network's metric CRS.
+    cells, values : DataFrame
+        The cells (with ``park_overlap_m2`` and ``score_<category>``) and their indicators.
+    in_catchment : ndarray of bool
+        Nodes within the coverage walk of the park.
+    integration : mapping
+        The ``integration`` block (jobs in the park, jobs and residents within reach).
+    park_score : float
+        The park's life-convenience score.
+
+    Returns
+    -------
+    dict
+        Indicator key -> value, None where it cannot be measured.
+    """
+    import shapely
+
+    from .grid import park_weighted_mean
+
+    crs = network.crs
+    park_area = float(shapely.area(park_m))
+    park_ha, park_km2 = park_area / 1e4, park_area / 1e6
+    frame = pd.concat([cells[["park_overlap_m2"]], values], axis=1)
+    for col in ("score_parks", "score_transit", "score_culture", "score_sports"):
+        if col in cells.columns:
+            frame[col] = cells[col]
+
+    def weighted(col: str) -> float | None:
+        if col not in frame.columns:
+            return None
+        v = park_weighted_mean(frame, col)
+        return None if not np.isfinite(v) else v
+
+    def in_reach(name: str) -> float:
+        sites = feature_set(features, name)
+        if sites.empty:
+            return 0.0
+        x, y = representative_xy(sites.geometry.to_crs(crs))
+        return float(in_catchment[nearest_nodes(network, x, y)].sum())
+
+    def cover(name: str) -> float:
+        polys = feature_set(features, name).geometry.to_crs(crs)
+        polys = polys[polys.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if polys.empty or park_area <= 0:
+            return 0.0
+        union = shapely.union_all(shapely.make_valid(polys.values))
+        return float(shapely.area(shapely.intersection(union, park_m)) / park_area)
+
+    out: dict[str, float | None] = {}
+    out["innovation_sites_15min"] = float(reach.node_values[in_catchment, 3].sum())
+    out["job_density_park"] = integration["jobs_in_park"] / park_ha if park_ha > 0 else None
+    if buildings is not None and len(buildings):
+        x, y = representative_xy(buildings.geometry.to_crs(crs))
+        inside = shapely.contains_xy(park_m, x, y)
+        use = buildings["use"].astype(str).to_numpy()[inside]
+        floor = buildings["floor_area_m2"].to_numpy(dtype=np.float64)[inside]
+        work = float((floor * (np.isin(use, WORKPLACE_USES) + 0.5 * (use == "mixed"))).sum())
+        home = float((floor * ((use == "residential") + 0.5 * (use == "mixed"))).sum())
+        out["workplace_floor_share"] = work / (work + home) if work + home > 0 else None
+    else:
+        out["workplace_floor_share"] = None
+    out["green_share_park"] = cover("green")
+    out["park_access"] = weighted("score_parks")
+    trees = feature_set(features, "trees")
+    if trees.empty:
+        out["trees_per_ha"] = None  # trees are not mapped here: unknown, not zero
+    else:
+        pts = trees[trees.geom_type == "Point"]
+        x, y = representative_xy(pts.geometry.to_crs(crs)) if len(pts) else (np.zeros(0), np.zeros(0))
+        out["trees_per_ha"] = float(shapely.contains_xy(park_m, x, y).sum()) / park_ha if park_ha else None
+    out["transit_access"] = weighted("score_transit")
+    out["bike_share_15min"] = in_reach("bike_share")
+    out["ev_charging_15min"] = in_reach("ev_charging")
+    out["life_convenience"] = park_score if park_score is not None and np.isfinite(park_score) else None
+    parts = [v for v in (weighted("score_culture"), weighted("score_sports")) if v is not None]
+    out["culture_sports_access"] = float(np.mean(parts)) if parts else None
+    out["amenity_diversity"] = weighted("amenity_diversity")
+    out["jobs_housing_balance"] = float(
+        jobs_housing_balance(
+            np.array([integration["jobs"]]), np.array([integration["residents"]]), settings.employment_rate
+        )[0]
+    )
+    out["public_access_share"] = 1.0 - cover("closed")
+    inter = intersection_mask(network)
+    n_inter = shapely.contains_xy(park_m, network.x[inter], network.y[inter]).sum()
+    out["intersection_density_park"] = float(n_inter) / park_km2 if park_km2 > 0 else None
+    return out

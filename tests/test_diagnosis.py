@@ -1,0 +1,110 @@
+"""Industry–city–people diagnosis: hand-checked cases of the cell and park formulas."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from parkscope.config import DiagnosisSettings, load_settings
+from parkscope.diagnosis import (
+    INDICATORS,
+    couple,
+    diagnose_cells,
+    jobs_housing_balance,
+    jobs_housing_reading,
+)
+from parkscope.errors import ConfigError
+
+SETTINGS = DiagnosisSettings()
+
+
+def test_jobs_housing_balance_by_hand():
+    # e = 0.5: 200 residents are 100 workers
+    b = jobs_housing_balance(np.array([100.0, 300.0, 0.0, 50.0]), np.array([200.0, 200.0, 0.0, 0.0]), 0.5)
+    assert b == pytest.approx([1.0, 1 - 200 / 400, 0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("ratio", "reading"),
+    [(0.3, "too_few_jobs"), (0.4, "balanced"), (0.6, "balanced"), (0.61, "too_few_homes"),
+     (float("nan"), "no_residents")],
+)
+def test_jobs_housing_reading_uses_jobs_per_employed_resident(ratio, reading):
+    # jobs per resident 0.4–0.6 = 0.8–1.2 jobs per employed resident at e = 0.5
+    assert jobs_housing_reading(ratio, SETTINGS) == reading
+
+
+def _values(industry: list[float], city: list[float], people: list[float]) -> pd.DataFrame:
+    """One indicator per subsystem (the others left out), three or more cells."""
+    return pd.DataFrame({"job_density": industry, "life_convenience": city, "resident_density": people})
+
+
+def test_diagnose_cells_reads_lag_types_and_matches_the_formulas():
+    values = _values([0.0, 10.0, 5.0, 10.0], [10.0, 0.0, 5.0, 10.0], [5.0, 5.0, 5.0, 10.0])
+    settings = replace(SETTINGS, log_transform=False)
+    diag = diagnose_cells(values, np.array([True, True, True, True]), settings)
+    # one indicator per subsystem: U is the min-max normalised indicator
+    assert diag["industry"].tolist() == pytest.approx([0.0, 1.0, 0.5, 1.0])
+    assert diag["city"].tolist() == pytest.approx([1.0, 0.0, 0.5, 1.0])
+    assert diag["people"].tolist() == pytest.approx([0.0, 0.0, 0.0, 1.0])
+    assert diag["lag_type"].tolist() == [
+        "city_without_industry", "industry_without_city", "balanced", "balanced"
+    ]
+    # cell 3: all U = 1 -> C = 1, T = 1, D = 1, top class
+    assert diag.loc[3, ["coupling_C", "development_T", "coordination_D"]].tolist() == pytest.approx([1, 1, 1])
+    assert diag.loc[3, "coordination_class_zh"] == "优质协调"
+    # cell 2: U = (0.5, 0.5, 0): C = 0 (a zero subsystem), T = 1/3, D = 0
+    assert diag.loc[2, "development_T"] == pytest.approx(1 / 3)
+    assert diag.loc[2, "coordination_D"] == pytest.approx(0.0)
+
+
+def test_cells_without_walk_nodes_are_not_diagnosed():
+    values = _values([0.0, 10.0, 5.0], [10.0, 0.0, 5.0], [1.0, 2.0, 3.0])
+    diag = diagnose_cells(values, np.array([True, False, True]), replace(SETTINGS, log_transform=False))
+    assert np.isnan(diag.loc[1, "coordination_D"]) and diag.loc[1, "lag_type"] == ""
+    # the reference set is the diagnosed cells only: cell 2 is now the max of industry
+    assert diag.loc[2, "industry"] == pytest.approx(1.0)
+
+
+def test_log_transform_changes_the_normalised_index_of_skewed_counts():
+    values = _values([0.0, 9.0, 99.0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    plain = diagnose_cells(values, np.ones(3, bool), replace(SETTINGS, log_transform=False))
+    logged = diagnose_cells(values, np.ones(3, bool), SETTINGS)
+    assert plain.loc[1, "industry"] == pytest.approx(9 / 99)
+    assert logged.loc[1, "industry"] == pytest.approx(np.log(10) / np.log(100))
+
+
+def test_couple_matches_the_classic_formula_by_hand():
+    U = np.array([0.2, 0.4, 0.6])
+    C, T, D = couple(U, SETTINGS)
+    want_c = (0.2 * 0.4 * 0.6 / (0.4**3)) ** (1 / 3)
+    assert C == pytest.approx(want_c)
+    assert T == pytest.approx(0.4)
+    assert D == pytest.approx(np.sqrt(want_c * 0.4))
+    C2, _, _ = couple(U, replace(SETTINGS, coupling="wang2021"))
+    assert 0 <= C2 <= 1 and C2 != pytest.approx(C)
+
+
+def test_diagnosis_settings_are_checked(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[diagnosis]\ndisabled_indicators = ["green_shares"]\n')
+    with pytest.raises(ConfigError, match="did you mean 'green_share'"):
+        load_settings(cfg)
+    cfg.write_text('[diagnosis]\nweight = "equal"\n')
+    with pytest.raises(ConfigError, match="Did you mean 'weights'"):
+        load_settings(cfg)
+    cfg.write_text('[diagnosis]\nweights = "given"\nindicator_weights = { job_density = 1.0 }\n')
+    with pytest.raises(ConfigError, match="needs indicator_weights"):
+        load_settings(cfg)
+    cfg.write_text('[diagnosis]\ncoupling = "wang2021"\nlog_transform = false\nlag_threshold = 0.2\n')
+    s = load_settings(cfg).diagnosis
+    assert (s.coupling, s.log_transform, s.lag_threshold) == ("wang2021", False, 0.2)
+
+
+def test_every_subsystem_has_indicators_with_bilingual_labels():
+    for sub in ("industry", "city", "people"):
+        assert [i for i in INDICATORS if i.subsystem == sub]
+    assert all(i.en and i.zh and i.direction in ("positive", "negative") for i in INDICATORS)
