@@ -29,11 +29,11 @@ def test_jobs_housing_balance_by_hand():
 
 @pytest.mark.parametrize(
     ("ratio", "reading"),
-    [(0.3, "too_few_jobs"), (0.4, "balanced"), (0.6, "balanced"), (0.61, "too_few_homes"),
+    [(0.3, "too_few_jobs"), (0.4, "balanced"), (0.62, "balanced"), (0.63, "too_few_homes"),
      (float("nan"), "no_residents")],
 )
 def test_jobs_housing_reading_uses_jobs_per_employed_resident(ratio, reading):
-    # jobs per resident 0.4–0.6 = 0.8–1.2 jobs per employed resident at e = 0.5
+    # jobs per resident 0.4–0.625 = 0.8–1.25 jobs per employed resident at e = 0.5
     assert jobs_housing_reading(ratio, SETTINGS) == reading
 
 

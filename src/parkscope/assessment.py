@@ -21,10 +21,26 @@ from .access import k_nearest_by_category
 from .amenities import join_to_network, locate_amenities
 from .area import StudyArea, area_from_bbox, area_from_boundary, area_from_park, check_overlap
 from .config import Settings, load_settings
+from .diagnosis import (
+    cell_indicators,
+    diagnose_cells,
+    park_integration,
+    park_measures,
+    workplace_and_housing_floor,
+)
 from .errors import AreaError, InputError
+from .fivepark import read_park_data, scorecard
 from .grid import aggregate_to_cells, park_weighted_mean
+from .indicators import catchment, representative_xy, sum_in_cells
 from .ingest import extract_bounds, read_extract, scan_data_bounds
 from .network import WalkNetwork, build_walk_network
+from .population import (
+    allocate_to_cells,
+    building_floorspace,
+    estimate_jobs_residents,
+    load_population_params,
+    read_counts_table,
+)
 from .score import category_scores, life_convenience
 
 log = logging.getLogger(__name__)
@@ -141,6 +157,9 @@ def assess(
     buffer_m: float | None = None,
     config: str | Path | None = None,
     settings: Settings | None = None,
+    jobs: str | Path | None = None,
+    residents: str | Path | None = None,
+    table_crs: str | None = None,
     progress: Progress | None = None,
 ) -> Assessment:
     """Assess the life convenience of a park from an OpenStreetMap extract.
@@ -161,6 +180,12 @@ def assess(
         User TOML overriding defaults and taxonomy.
     settings : Settings, optional
         Ready settings (instead of ``config``).
+    jobs, residents : str or Path, optional
+        ``FILE[:COLUMN]`` tables of jobs / residents (CSV with ``lon``,``lat`` or ``h3``; GeoPackage,
+        GeoJSON or Shapefile of points or polygons). Without them both are estimated from the
+        floor area of the OSM buildings.
+    table_crs : str, optional
+        CRS of CSV tables: ``gcj02``, ``bd09`` or ``EPSG:…`` (default WGS84).
     progress : callable, optional
         Called with a short message at the start of each stage.
 
@@ -193,6 +218,13 @@ def assess(
 
     say("ingest: finding the study area")
     area = resolve_area(extract, bbox=bbox, boundary=boundary, park=park, buffer_m=settings.buffer_m)
+    # read the user's tables first: a bad table fails before minutes of work
+    pop_params = load_population_params(settings.population)
+    tables = {
+        kind: read_counts_table(spec, kind, table_crs)
+        for kind, spec in (("jobs", jobs), ("residents", residents))
+        if spec is not None
+    }
     try:
         check_overlap(area, extract_bounds(extract), extract)
     except AreaError:
@@ -306,6 +338,65 @@ def assess(
             "weight": cat.weight,
         }
     timings["score_s"] = time.perf_counter() - t
+
+    say("population: jobs and residents")
+    t = time.perf_counter()
+    in_area = osm.features[osm.features.intersects(area.analysis)] if len(osm.features) else osm.features
+    buildings = estimate_jobs_residents(building_floorspace(in_area, area.crs, pop_params), pop_params)
+    buildings["workplace_floor_m2"] = workplace_and_housing_floor(buildings)[0]
+    cells_metric = cells.geometry.to_crs(area.crs)
+    bx, by = representative_xy(buildings.geometry.to_crs(area.crs)) if len(buildings) else ([], [])
+    counts, sources = {}, {}
+    for kind in ("jobs", "residents"):
+        if kind in tables:
+            counts[kind] = (
+                # zone polygons are shared out by the floor area of the matching use where they
+                # hold buildings (dasymetric), else by area
+                allocate_to_cells(
+                    tables[kind], cells[["h3", "geometry"]], area.crs, weights=buildings,
+                    weight_column="workplace_floor_m2" if kind == "jobs" else "residential_floor_m2",
+                )
+                .reindex(cells["h3"].to_numpy())
+                .fillna(0.0)
+                .to_numpy(dtype=np.float64)
+            )
+            sources[kind] = "table"
+        else:
+            counts[kind] = sum_in_cells(
+                np.asarray(bx), np.asarray(by), buildings[kind].to_numpy(dtype=np.float64)
+                if len(buildings) else np.zeros(0), cells_metric
+            )
+            sources[kind] = "osm_buildings"
+    timings["population_s"] = time.perf_counter() - t
+
+    say("indices: industry–city–people diagnosis and five-park scorecard")
+    t = time.perf_counter()
+    node_cell = cells_of(network, settings.h3_resolution)
+    values, reach = cell_indicators(
+        cells, network, node_cell, dists, in_area, counts["jobs"], counts["residents"], buildings,
+        cover, settings.diagnosis,
+    )
+    diag = diagnose_cells(values, cells["n_nodes"].to_numpy() > 0, settings.diagnosis)
+    park_node_idx = np.nonzero(park_nodes)[0]
+    in_catchment = catchment(network, park_node_idx, cover)
+    with_counts = pd.concat([diag, values[["jobs", "residents"]]], axis=1)
+    with_counts.attrs = dict(diag.attrs)
+    integration = park_integration(
+        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources
+    )
+    park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
+    measures = park_measures(
+        park_m, cells, values, network, in_catchment, reach, in_area, buildings, integration,
+        park_score, settings.diagnosis,
+    )
+    five_park = scorecard(measures, read_park_data(settings.park_data))
+    cells = gpd.GeoDataFrame(
+        pd.concat([cells, values.drop(columns=[c for c in values.columns if c in cells.columns]), diag],
+                  axis=1),
+        geometry="geometry",
+        crs=cells.crs,
+    )
+    timings["indices_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     summary = {
         "parkscope_version": __version__,
@@ -335,6 +426,14 @@ def assess(
             "h3_resolution": settings.h3_resolution,
             "count": len(cells),
             "in_park": int(cells["in_park"].sum()),
+        },
+        "integration": integration,
+        "five_park": five_park,
+        "buildings": {
+            "count": int(len(buildings)),
+            "floor_area_m2": round(float(buildings["floor_area_m2"].sum()), 1) if len(buildings) else 0.0,
+            "estimated_jobs": round(float(buildings["jobs"].sum())) if len(buildings) else 0,
+            "estimated_residents": round(float(buildings["residents"].sum())) if len(buildings) else 0,
         },
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "provenance": {

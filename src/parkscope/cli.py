@@ -19,6 +19,8 @@ Examples:
   parkscope assess porto.osm.pbf --bbox -8.615,41.142,-8.605,41.150 -o out/porto
   parkscope assess beijing-xueyuan-road.osm --park 东畔科创中心 -o out/dongpark
   parkscope assess city.osm.pbf --boundary park.geojson --buffer 1500 -o out/park
+  parkscope assess poa.osm.pbf --bbox -51.18,-30.065,-51.165,-30.05 \\
+      --jobs hexgrid.csv:jobs --residents hexgrid.csv:population -o out/tecnopuc
 """
 
 
@@ -70,6 +72,25 @@ def cli() -> None:
     help="TOML overriding defaults and the amenity taxonomy.",
 )
 @click.option(
+    "--jobs",
+    "jobs",
+    metavar="FILE[:COLUMN]",
+    help="Jobs table (CSV lon/lat or h3; GeoPackage/GeoJSON/Shapefile points or polygons); "
+    "column 'jobs' by default. Without it, jobs are estimated from OSM building floor area.",
+)
+@click.option(
+    "--residents",
+    "residents",
+    metavar="FILE[:COLUMN]",
+    help="Residents table, same forms; column 'residents' or 'population' by default.",
+)
+@click.option(
+    "--table-crs",
+    "table_crs",
+    metavar="CRS",
+    help="CRS of CSV tables: gcj02 (Amap), bd09 (Baidu) or EPSG:… [default: WGS84].",
+)
+@click.option(
     "-o",
     "--out",
     "outdir",
@@ -88,6 +109,9 @@ def assess(
     bbox: str | None,
     buffer_m: float | None,
     config: Path | None,
+    jobs: str | None,
+    residents: str | None,
+    table_crs: str | None,
     outdir: Path,
     no_report: bool,
     quiet: bool,
@@ -103,7 +127,8 @@ def assess(
 
     stage = _StageLog(quiet)
     result = run(
-        extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config, progress=stage
+        extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
+        jobs=jobs, residents=residents, table_crs=table_crs, progress=stage,
     )
     stage("report: writing outputs")
     result.write(outdir, report=not no_report)
@@ -125,6 +150,15 @@ def assess(
             f"({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)",
             err=True,
         )
+        ig = s.get("integration") or {}
+        if ig.get("coordination_D") is not None:
+            cls = ig["class"]
+            click.echo(
+                f"Industry {ig['industry']:.2f} · city {ig['city']:.2f} · people {ig['people']:.2f}  "
+                f"D = {ig['coordination_D']:.2f} ({cls['zh']}, {cls['en']}), {ig['lag_type']} "
+                f"({ig['lag_type_zh']}); jobs/residents within 15 min: {ig['jobs']}/{ig['residents']}",
+                err=True,
+            )
         click.echo(f"Wrote {outdir}/", err=True)
 
 
@@ -148,6 +182,68 @@ def ccd(panel: Path, spec: Path, out: Path) -> None:
 
     result = run_ccd(panel, spec, out)
     click.echo(result.to_string(index=False), err=True)
+
+
+@cli.command(
+    epilog="\b\nExamples:\n  parkscope compare out/park-a out/park-b out/park-c\n"
+    "  parkscope compare out/* --by life_convenience_score -o compare.csv\n"
+    "  parkscope compare out/park-a out/park-b --json > compare.json"
+)
+@click.argument("outdirs", nargs=-1, type=click.Path(path_type=Path), metavar="OUTDIR...")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    metavar="FILE.csv",
+    help="Also write the full table (every column) as CSV; written whole or not at all.",
+)
+@click.option(
+    "--by",
+    "by",
+    metavar="COLUMN",
+    help="Numeric column to rank by, highest first [default: coordination_D when every park has it, "
+    "else life_convenience_score].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records to stdout instead.")
+def compare(outdirs: tuple[Path, ...], out: Path | None, by: str | None, as_json: bool) -> None:
+    """Rank assessed parks side by side from their `parkscope assess` output folders.
+
+    Reads OUTDIR/summary.json of each folder and prints one row per park: the life-convenience
+    score, the industry–city–people coupling coordination (D, its class and which side lags) and
+    the five-park scores where the assessment has them.
+    """
+    import os
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from .compare import compare_table, display_table, load_summaries, table_records, write_csv
+
+    table = compare_table(load_summaries(outdirs), by=by)
+    by = table.attrs["by"]
+    if out is not None:
+        write_csv(table, out)
+    if as_json:
+        click.echo(json.dumps(table_records(table), ensure_ascii=False, indent=2))
+    else:
+        # a terminal (or COLUMNS) sets the width; into a file or pipe, lines may be long
+        sized = sys.stdout.isatty() or "COLUMNS" in os.environ
+        console = Console(width=None if sized else 220)
+        columns, rows, legend = display_table(table, width=console.width)
+        grid = Table(title=f"parkscope compare — ranked by {by}", title_justify="left", box=box.SIMPLE_HEAD)
+        for header, numeric in columns:
+            grid.add_column(header, justify="right" if numeric else "left", overflow="fold")
+        for row in rows:
+            grid.add_row(*(Text(cell) for cell in row))  # Text: a "[folder]" in a name is not markup
+        console.print(grid)
+        console.print("\n".join(legend), highlight=False)
+    for note in table.attrs["notes"]:
+        click.echo(f"Note: {note}", err=True)
+    if out is not None:
+        click.echo(f"Wrote {out} ({len(table)} parks).", err=True)
 
 
 DEMO_BBOX = "24.940,60.166,24.948,60.172"

@@ -84,6 +84,9 @@ class DiagnosisSettings:
         Weights used when ``weights = "given"``.
     disabled_indicators : tuple of str
         Indicators left out.
+    min_presence : float
+        An indicator above its minimum in fewer than this share of the cells is left out (entropy
+        weighting would otherwise give such a rare indicator most of its subsystem's weight).
     """
 
     weights: str = "entropy"
@@ -95,9 +98,10 @@ class DiagnosisSettings:
     log_transform: bool = True
     employment_rate: float = 0.5
     balanced_ratio_min: float = 0.8
-    balanced_ratio_max: float = 1.2
+    balanced_ratio_max: float = 1.25
     indicator_weights: dict[str, float] = field(default_factory=dict)
     disabled_indicators: tuple[str, ...] = ()
+    min_presence: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ _SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "balanced_ratio_max": (int, float),
         "indicator_weights": dict,
         "disabled_indicators": list,
+        "min_presence": (int, float),
     },
 }
 #: Sections passed through whole and checked by the stage that reads them.
@@ -367,9 +372,11 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
             problems.append(f"diagnosis.weights = 'given' needs indicator_weights for {', '.join(missing)}")
     if not 0 < float(d.get("employment_rate", 0.5)) <= 1:
         problems.append("diagnosis.employment_rate must be in (0, 1]")
-    lo, hi = float(d.get("balanced_ratio_min", 0.8)), float(d.get("balanced_ratio_max", 1.2))
+    lo, hi = float(d.get("balanced_ratio_min", 0.8)), float(d.get("balanced_ratio_max", 1.25))
     if not 0 <= lo <= hi:
         problems.append("diagnosis.balanced_ratio_min must be >= 0 and <= balanced_ratio_max")
+    if not 0 <= float(d.get("min_presence", 0.25)) < 1:
+        problems.append("diagnosis.min_presence must be in [0, 1)")
     if not 0 <= float(d.get("lag_threshold", 0.1)) < 1:
         problems.append("diagnosis.lag_threshold must be in [0, 1)")
     if problems:
@@ -388,6 +395,7 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
         balanced_ratio_max=hi,
         indicator_weights={k: float(v) for k, v in d.get("indicator_weights", {}).items()},
         disabled_indicators=tuple(d.get("disabled_indicators", ())),
+        min_presence=float(d.get("min_presence", 0.25)),
     )
 
 

@@ -43,8 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUBSYSTEMS: tuple[str, ...] = ("industry", "city", "people")
-#: Building uses whose floor area is a workplace (the rest of a ``mixed`` building is housing).
-WORKPLACE_USES: tuple[str, ...] = ("office", "retail", "industrial", "research", "education", "hotel")
 
 
 @dataclass(frozen=True)
@@ -111,20 +109,33 @@ LAG_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+def workplace_and_housing_floor(buildings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Workplace and housing floor area (m²) of each building.
+
+    Housing is ``residential_floor_m2`` when the population stage gives it (the housing part of a
+    ``mixed`` building), else the whole floor of ``residential`` buildings and half of ``mixed``;
+    workplace is the rest of the floor of every building whose use is not ``other``.
+    """
+    use = buildings["use"].astype(str).to_numpy()
+    floor = buildings["floor_area_m2"].to_numpy(dtype=np.float64)
+    if "residential_floor_m2" in buildings.columns:
+        home = buildings["residential_floor_m2"].to_numpy(dtype=np.float64)
+    else:
+        home = floor * ((use == "residential") + 0.5 * (use == "mixed"))
+    work = np.where(use == "other", 0.0, floor - home)
+    return work, home
+
+
 def floor_by_cell(buildings: gpd.GeoDataFrame | None, cells_metric: gpd.GeoSeries) -> pd.DataFrame:
     """Workplace and housing floor area (m²) per cell (a building counts in the cell of its surface point).
 
-    A ``mixed`` building counts half workplace, half housing; ``other`` buildings count in neither.
+    See :func:`workplace_and_housing_floor`.
     """
     n = len(cells_metric)
     if buildings is None or buildings.empty:
         return pd.DataFrame({"workplace_floor_m2": np.zeros(n), "housing_floor_m2": np.zeros(n)})
-    geoms = buildings.geometry.to_crs(cells_metric.crs)
-    x, y = representative_xy(geoms)
-    use = buildings["use"].astype(str).to_numpy()
-    floor = buildings["floor_area_m2"].to_numpy(dtype=np.float64)
-    work = floor * (np.isin(use, WORKPLACE_USES) + 0.5 * (use == "mixed"))
-    home = floor * ((use == "residential") + 0.5 * (use == "mixed"))
+    x, y = representative_xy(buildings.geometry.to_crs(cells_metric.crs))
+    work, home = workplace_and_housing_floor(buildings)
     return pd.DataFrame(
         {
             "workplace_floor_m2": sum_in_cells(x, y, work, cells_metric),
@@ -307,13 +318,25 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
     rows = np.nonzero(valid)[0]
     if rows.size < 2:
         log.warning("fewer than two cells with walk nodes: no diagnosis")
-        out.attrs["weights"] = {}
+        out.attrs["weights"], out.attrs["left_out_sparse"] = {}, []
         return out
     panel = pd.DataFrame({"cell": values.index[rows]})
+    sparse = []
     for ind in indicators:
         v = values[ind.key].to_numpy(dtype=np.float64)[rows]
         v = np.nan_to_num(v, nan=0.0)
+        presence = float(np.mean(v > v.min()))
+        if 0 < presence < settings.min_presence:
+            # entropy weighting would give this rarely-present indicator most of its subsystem's weight
+            sparse.append(ind.key)
+            continue
         panel[ind.key] = np.log1p(np.maximum(v, 0)) if (ind.log and settings.log_transform) else v
+    indicators = [i for i in indicators if i.key not in sparse]
+    for sub in SUBSYSTEMS:
+        if not any(i.subsystem == sub for i in indicators):
+            # keep the subsystem: a constant column gives U = 0 for every cell
+            panel[f"_none_{sub}"] = 0.0
+            indicators.append(Indicator(f"_none_{sub}", sub, "positive", False, "", "", ""))
     spec = PanelSpec(
         id_column="cell",
         indicators={
@@ -345,7 +368,8 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
     out.iloc[rows, out.columns.get_loc("lag_type")] = lag_type(
         result["U_industry"].to_numpy(), result["U_city"].to_numpy(), settings.lag_threshold
     )
-    out.attrs["weights"] = result.attrs.get("weights", {})
+    out.attrs["weights"] = {k: v for k, v in result.attrs.get("weights", {}).items() if not k.startswith("_")}
+    out.attrs["left_out_sparse"] = sparse
     return out
 
 
@@ -416,8 +440,8 @@ def park_integration(
         "jobs_housing_ratio": _r(ratio),
         "jobs_housing_reading": jobs_housing_reading(ratio, settings),
         "catchment": f"nodes within {within_m:.0f} m walk of the park",
-        "jobs_in_park": round(float(np.nansum(cells["jobs"].to_numpy() * share))),
-        "residents_in_park": round(float(np.nansum(cells["residents"].to_numpy() * share))),
+        "jobs_in_park": round(float(np.nansum(diag["jobs"].to_numpy() * share))),
+        "residents_in_park": round(float(np.nansum(diag["residents"].to_numpy() * share))),
         "jobs_source": sources["jobs"],
         "residents_source": sources["residents"],
         "cells_diagnosed": int(diag["industry"].notna().sum()),
@@ -430,12 +454,38 @@ def park_integration(
             "log_transform": settings.log_transform,
             "employment_rate": settings.employment_rate,
             "indicator_weights": diag.attrs.get("weights", {}),
+            "left_out_sparse": diag.attrs.get("left_out_sparse", []),
+            "min_presence": settings.min_presence,
         },
     }
 
 
 def _r(x: float, nd: int = 4) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
+
+
+#: Crown radius given to a mapped single tree, and half-width given to a tree row (metres).
+TREE_CROWN_RADIUS_M = 4.0
+TREE_ROW_HALF_WIDTH_M = 3.0
+
+
+def tree_cover_share(trees: gpd.GeoDataFrame, park_m: BaseGeometry, crs: Any) -> float | None:
+    """Share of the park under mapped tree cover: woods and forests, tree rows (6 m wide) and single
+    trees (a crown of 4 m radius). None when no tree of any kind is mapped in the study area —
+    unknown, not zero: many cities map no single trees."""
+    import shapely
+
+    if trees.empty or shapely.area(park_m) <= 0:
+        return None
+    geoms = trees.geometry.to_crs(crs).values
+    kind = shapely.get_type_id(geoms)
+    shapes = np.where(
+        np.isin(kind, (3, 6)),
+        geoms,
+        shapely.buffer(geoms, np.where(kind == 0, TREE_CROWN_RADIUS_M, TREE_ROW_HALF_WIDTH_M)),
+    )
+    cover = shapely.union_all(shapely.make_valid(shapes))
+    return float(shapely.area(shapely.intersection(cover, park_m)) / shapely.area(park_m))
 
 
 def park_measures(
@@ -510,22 +560,14 @@ def park_measures(
     if buildings is not None and len(buildings):
         x, y = representative_xy(buildings.geometry.to_crs(crs))
         inside = shapely.contains_xy(park_m, x, y)
-        use = buildings["use"].astype(str).to_numpy()[inside]
-        floor = buildings["floor_area_m2"].to_numpy(dtype=np.float64)[inside]
-        work = float((floor * (np.isin(use, WORKPLACE_USES) + 0.5 * (use == "mixed"))).sum())
-        home = float((floor * ((use == "residential") + 0.5 * (use == "mixed"))).sum())
+        work_m2, home_m2 = workplace_and_housing_floor(buildings)
+        work, home = float(work_m2[inside].sum()), float(home_m2[inside].sum())
         out["workplace_floor_share"] = work / (work + home) if work + home > 0 else None
     else:
         out["workplace_floor_share"] = None
     out["green_share_park"] = cover("green")
     out["park_access"] = weighted("score_parks")
-    trees = feature_set(features, "trees")
-    if trees.empty:
-        out["trees_per_ha"] = None  # trees are not mapped here: unknown, not zero
-    else:
-        pts = trees[trees.geom_type == "Point"]
-        x, y = representative_xy(pts.geometry.to_crs(crs)) if len(pts) else (np.zeros(0), np.zeros(0))
-        out["trees_per_ha"] = float(shapely.contains_xy(park_m, x, y).sum()) / park_ha if park_ha else None
+    out["tree_cover_share"] = tree_cover_share(feature_set(features, "trees"), park_m, crs)
     out["transit_access"] = weighted("score_transit")
     out["bike_share_15min"] = in_reach("bike_share")
     out["ev_charging_15min"] = in_reach("ev_charging")

@@ -1,0 +1,472 @@
+"""Compare assessed parks: read several ``assess`` output folders, one ranked row per park.
+
+Pure functions over the ``summary.json`` files that ``parkscope assess`` writes:
+:func:`load_summaries` reads and checks them, :func:`compare_table` turns them into a ranked
+DataFrame, :func:`table_records` makes that JSON-safe, :func:`display_table` narrows it for a
+terminal and :func:`write_csv` writes it whole or not at all. The CLI (``parkscope compare``) only
+prints what these return.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = [
+    "COLUMNS",
+    "FIVE_PARK_DIMENSIONS",
+    "INTEGRATION_FIELDS",
+    "compare_table",
+    "default_by",
+    "display_table",
+    "load_summaries",
+    "rankable_columns",
+    "table_records",
+    "write_csv",
+]
+
+#: The five-park dimensions of summary.json's ``five_park`` (创新 / 绿色 / 智慧 / 人文 / 开放).
+FIVE_PARK_DIMENSIONS: tuple[str, ...] = ("innovative", "green", "smart", "humane", "open")
+
+#: Numeric fields copied from summary.json's ``integration``.
+INTEGRATION_FIELDS: tuple[str, ...] = (
+    "industry",
+    "city",
+    "people",
+    "coupling_C",
+    "development_T",
+    "coordination_D",
+)
+
+#: Key that :func:`load_summaries` adds to each summary: the folder it came from.
+OUTDIR_KEY = "_outdir"
+
+_TEXT_COLUMNS = frozenset({"park", "outdir", "class_en", "class_zh", "lag_type", "extract", "osm_timestamp"})
+
+
+def _columns() -> list[str]:
+    five = [c for d in FIVE_PARK_DIMENSIONS for c in (f"five_{d}", f"five_{d}_coverage")]
+    return [
+        "rank",
+        "park",
+        "outdir",
+        "life_convenience_score",
+        *INTEGRATION_FIELDS,
+        "level",
+        "class_en",
+        "class_zh",
+        "lag_type",
+        "jobs",
+        "residents",
+        "jobs_housing_ratio",
+        *five,
+        "extract",
+        "osm_timestamp",
+    ]
+
+
+#: Every column of :func:`compare_table`, in order.
+COLUMNS: tuple[str, ...] = tuple(_columns())
+
+
+def rankable_columns() -> list[str]:
+    """The columns ``by`` may name: the numeric ones (higher is ranked first)."""
+    return [c for c in COLUMNS if c not in _TEXT_COLUMNS and c != "rank"]
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def load_summaries(dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """Read ``summary.json`` from each ``parkscope assess`` output folder.
+
+    Parameters
+    ----------
+    dirs : iterable of str or Path
+        Output folders of ``parkscope assess … -o DIR`` (a path to a ``summary.json`` itself is
+        accepted too).
+
+    Returns
+    -------
+    list of dict
+        One summary per folder, in the order given, each with an extra key ``"_outdir"`` (the
+        folder as given, a string).
+
+    Raises
+    ------
+    InputError
+        No folder given; a folder that does not exist, holds no summary.json or is given twice;
+        a summary.json that is unreadable, not JSON, or lacks ``life_convenience_score``.
+    """
+    dirs = [Path(d) for d in dirs]
+    if not dirs:
+        raise InputError(
+            "Give at least one output folder of `parkscope assess`, e.g. "
+            "`parkscope compare out/park-a out/park-b`."
+        )
+    seen: dict[Path, Path] = {}
+    out: list[dict[str, Any]] = []
+    for given in dirs:
+        folder, path = (given.parent, given) if given.is_file() and given.suffix == ".json" else (given, None)
+        if not folder.exists():
+            raise InputError(
+                f"Folder {given} does not exist: give the output folder of `parkscope assess … -o DIR`."
+            )
+        if not folder.is_dir():
+            raise InputError(
+                f"{given} is a file, not an output folder: give the folder that "
+                "`parkscope assess … -o DIR` wrote (it holds summary.json)."
+            )
+        path = path or folder / "summary.json"
+        if not path.is_file():
+            raise InputError(
+                f"Folder {given} holds no summary.json: it is not a parkscope output folder. Run "
+                f"`parkscope assess EXTRACT --bbox W,S,E,N -o {given}` (or --park / --boundary) first."
+            )
+        key = path.resolve()
+        if key in seen:
+            also = "" if str(seen[key]) == str(given) else f" (also as {seen[key]})"
+            raise InputError(f"Folder {given} is given twice{also}: give each output folder once.")
+        seen[key] = given
+        out.append({**_read_summary(path, given), OUTDIR_KEY: str(given)})
+    return out
+
+
+def _read_summary(path: Path, given: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(
+            f"Cannot read {path} ({reason}): check its permissions, or re-run "
+            f"`parkscope assess … -o {given}`."
+        ) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); the file "
+            f"may be truncated or edited by hand. Re-run `parkscope assess … -o {given}`."
+        ) from exc
+    if not isinstance(data, dict) or "life_convenience_score" not in data:
+        raise InputError(
+            f"{path} is not a parkscope summary (no life_convenience_score). Give the output folder "
+            f"of `parkscope assess`, or re-run `parkscope assess … -o {given}`."
+        )
+    return data
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def _num(value: Any, where: str) -> float:
+    """A JSON number as float; null/missing → NaN; anything else is an invalid summary."""
+    if value is None:
+        return math.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise InputError(
+        f"{where} is {value!r}, not a number: the summary.json is invalid. Re-run the assessment."
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _row(s: dict[str, Any], where: str) -> dict[str, Any]:
+    area = _dict(s.get("area"))
+    prov = _dict(s.get("provenance"))
+    integ = _dict(s.get("integration"))
+    cls = _dict(integ.get("class"))
+    five = _dict(s.get("five_park"))
+    row: dict[str, Any] = {
+        "park": _text(area.get("name")) or Path(s.get(OUTDIR_KEY, "park")).name,
+        "outdir": s.get(OUTDIR_KEY),
+        "life_convenience_score": _num(s.get("life_convenience_score"), f"{where}: life_convenience_score"),
+    }
+    for key in INTEGRATION_FIELDS:
+        row[key] = _num(integ.get(key), f"{where}: integration.{key}")
+    row["level"] = _num(cls.get("level"), f"{where}: integration.class.level")
+    row["class_en"] = _text(cls.get("en"))
+    row["class_zh"] = _text(cls.get("zh"))
+    row["lag_type"] = _text(integ.get("lag_type"))
+    for key in ("jobs", "residents", "jobs_housing_ratio"):
+        row[key] = _num(integ.get(key), f"{where}: integration.{key}")
+    for dim in FIVE_PARK_DIMENSIONS:
+        d = _dict(five.get(dim))
+        row[f"five_{dim}"] = _num(d.get("score"), f"{where}: five_park.{dim}.score")
+        row[f"five_{dim}_coverage"] = _num(d.get("coverage"), f"{where}: five_park.{dim}.coverage")
+    row["extract"] = _text(prov.get("extract"))
+    row["osm_timestamp"] = _text(prov.get("osm_timestamp"))
+    return row
+
+
+def _has_d(s: dict[str, Any]) -> bool:
+    value = _dict(s.get("integration")).get("coordination_D")
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def default_by(summaries: Sequence[dict[str, Any]]) -> str:
+    """``coordination_D`` when every summary has it, else ``life_convenience_score``."""
+    return "coordination_D" if summaries and all(_has_d(s) for s in summaries) else "life_convenience_score"
+
+
+def _check_by(by: str) -> None:
+    valid = rankable_columns()
+    if by in valid:
+        return
+    lowered = {c.lower(): c for c in valid}
+    close = difflib.get_close_matches(by.lower(), list(lowered), n=1, cutoff=0.5)
+    hint = f" Did you mean --by {lowered[close[0]]}?" if close else ""
+    what = "is a text column and cannot rank parks" if by in COLUMNS else "is not a column"
+    raise InputError(f"--by {by} {what}.{hint} Rank by one of: {', '.join(valid)}.")
+
+
+def _label(name: str, outdir: str | None) -> str:
+    return f"{name} [{outdir}]"
+
+
+def compare_table(summaries: Sequence[dict[str, Any]], by: str | None = None) -> pd.DataFrame:
+    """One ranked row per assessed park.
+
+    Parameters
+    ----------
+    summaries : sequence of dict
+        From :func:`load_summaries` (the ``"_outdir"`` key names the folder; plain summaries work
+        too).
+    by : str, optional
+        The numeric column to rank by, highest first (see :func:`rankable_columns`). Default
+        ``coordination_D`` when every summary has an ``integration``, else
+        ``life_convenience_score``.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`COLUMNS`, sorted by ``by`` descending (ties keep the input order,
+        parks without a value come last). ``rank`` is 1 for the highest; equal values share a rank;
+        parks without a value have no rank (``<NA>``). Figures a summary lacks (``integration`` and
+        ``five_park`` from older assessments) are NaN / None. ``attrs`` holds ``"by"`` and
+        ``"notes"`` (a list of sentences about missing or incomparable figures).
+
+    Raises
+    ------
+    InputError
+        ``by`` is not a numeric column (the message suggests the closest), or a summary holds a
+        non-number where a number belongs.
+
+    Examples
+    --------
+    >>> table = compare_table(load_summaries(["out/a", "out/b"]))  # doctest: +SKIP
+    >>> table[["rank", "park", "coordination_D"]]  # doctest: +SKIP
+    """
+    if by is not None:
+        _check_by(by)
+    by = by or default_by(summaries)
+    rows = [_row(s, str(s.get(OUTDIR_KEY, f"summary {i + 1}"))) for i, s in enumerate(summaries)]
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
+    if len(frame):
+        # the same park name twice (two runs, two bboxes): name each by its folder as well
+        dup = frame["park"].duplicated(keep=False)
+        pairs = zip(frame.loc[dup, "park"], frame.loc[dup, "outdir"], strict=True)
+        frame.loc[dup, "park"] = [_label(name, outdir) for name, outdir in pairs]
+    for col in rankable_columns():
+        frame[col] = frame[col].astype("Int64" if col == "level" else np.float64)
+    frame = frame.sort_values(by, ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+    frame.insert(0, "rank", frame[by].rank(method="min", ascending=False).astype("Int64"))
+    frame.attrs["by"] = by
+    frame.attrs["notes"] = _notes(summaries, frame, by)
+    return frame
+
+
+def _folders(summaries: Sequence[dict[str, Any]], picked: Iterable[int]) -> str:
+    names = [str(summaries[i].get(OUTDIR_KEY, f"summary {i + 1}")) for i in picked]
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _notes(summaries: Sequence[dict[str, Any]], frame: pd.DataFrame, by: str) -> list[str]:
+    notes: list[str] = []
+    n = len(summaries)
+    no_integ = [i for i, s in enumerate(summaries) if not _dict(s.get("integration"))]
+    if no_integ:
+        who = "any of the folders" if len(no_integ) == n else _folders(summaries, no_integ)
+        notes.append(
+            f"No industry–city–people integration (coordination_D and related) in {who}: those "
+            "columns are empty. Re-run `parkscope assess` with a parkscope version that writes "
+            "`integration` to fill them."
+        )
+    no_five = [i for i, s in enumerate(summaries) if not _dict(s.get("five_park"))]
+    if no_five:
+        who = "any of the folders" if len(no_five) == n else _folders(summaries, no_five)
+        notes.append(f"No five-park scores (five_*) in {who}: those columns are empty.")
+    if by == "life_convenience_score" and 0 < len(no_integ) < n:
+        notes.append("Ranked by life_convenience_score because not every park has coordination_D.")
+    missing = int(frame[by].isna().sum())
+    if missing:
+        notes.append(f"{missing} park(s) have no {by}: listed last, without a rank.")
+    params = [_dict(_dict(s.get("provenance")).get("parameters")) for s in summaries]
+    differ = sorted({k for p in params for k in p if any(q.get(k) != p.get(k) for q in params)})
+    if differ:
+        notes.append(
+            f"The assessments used different settings ({', '.join(differ)}): their figures are not "
+            "strictly comparable."
+        )
+    return notes
+
+
+def table_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table as JSON-safe records: NaN / <NA> → None, NumPy scalars → Python."""
+    out = []
+    for rec in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in rec.items():
+            if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+                clean[key] = None
+            elif isinstance(value, np.generic):
+                clean[key] = value.item()
+            else:
+                clean[key] = value
+        out.append(clean)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write the table as UTF-8 CSV, whole or not at all (a temp file beside it, then a rename).
+
+    Raises
+    ------
+    InputError
+        ``path`` is a folder, or its folder cannot be written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"-o {path} is a folder: give a file name, e.g. -o {path / 'compare.csv'}.")
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            frame.to_csv(fh, index=False)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write {path} ({exc.strerror or exc}): choose another -o file or folder."
+        ) from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+_LAG_SHORT = {
+    "industry_without_city": "city lags",  # 有产无城
+    "city_without_industry": "industry lags",  # 有城无产
+    "balanced": "balanced",
+}
+
+
+def display_table(
+    frame: pd.DataFrame, width: int | None = None
+) -> tuple[list[tuple[str, bool]], list[list[str]], list[str]]:
+    """A narrow, readable form of :func:`compare_table`'s result for a terminal.
+
+    Columns every park lacks are left out; numbers are shortened, ``lag_type`` is put in words.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        From :func:`compare_table`.
+    width : int, optional
+        Characters available. When the table would be wider, the subsystem columns (ind, city,
+        ppl) and then the five-park columns are left out (the legend says so); the park names
+        fold only after that.
+
+    Returns
+    -------
+    columns : list of (header, numeric)
+    rows : list of list of str
+        One per park, in the table's order; ``–`` where a value is missing.
+    legend : list of str
+        One line per group of columns shown.
+    """
+    by = frame.attrs.get("by", "life_convenience_score")
+    subsystems = {"industry": "ind", "city": "city", "people": "ppl"}
+    five = {f"five_{d}": d[:5] for d in FIVE_PARK_DIMENSIONS}
+    headers = {
+        "rank": "#",
+        "park": "park",
+        "life_convenience_score": "life",
+        "coordination_D": "D",
+        "class_en": "class",
+        "lag_type": "lag",
+        **subsystems,
+        "jobs_housing_ratio": "J/H",
+        **five,
+    }
+    if frame["coordination_D"].isna().all():
+        headers |= {"extract": "extract", "osm_timestamp": "OSM data of"}
+    headers.setdefault(by, by)  # the ranking column is always shown
+    numeric = set(rankable_columns()) | {"rank"}
+
+    def cell(rec: dict[str, Any], col: str) -> str:
+        value = rec[col]
+        if value is None:
+            return "–"
+        if col == "class_en" and rec["level"] is not None:
+            return f"{rec['level']:.0f} {value}"
+        if col == "lag_type":
+            return _LAG_SHORT.get(str(value), str(value))
+        if col == "osm_timestamp":
+            return str(value)[:10]
+        if isinstance(value, float):  # 3 significant digits; counts (jobs…) in full
+            return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return str(value)
+
+    records = table_records(frame)
+    cells = {c: [cell(rec, c) for rec in records] for c in headers}
+    cols = [c for c in headers if c in ("rank", "park", by) or frame[c].notna().any()]
+    hidden: list[str] = []
+
+    def needed(columns: list[str]) -> int:  # each column: its widest text, 2 padding, 1 rule
+        return sum(max(len(headers[c]) + 2, *(len(v) for v in cells[c])) + 3 for c in columns)
+
+    for group, label in ((subsystems, "ind, city, ppl"), (five, "five-park scores")):
+        if width is not None and needed(cols) > width and any(c in group for c in cols):
+            cols = [c for c in cols if c not in group or c == by]
+            hidden.append(label)
+    rows = [[cells[c][i] for c in cols] for i in range(len(records))]
+    columns = [(headers[c] + (" ▼" if c == by else ""), c in numeric) for c in cols]
+    legend = [
+        f"#: rank by {by}, highest first; equal values share a rank, parks without one come last.",
+        "life: life-convenience score 0–10 (walking access to daily amenities).",
+    ]
+    if "coordination_D" in cols:
+        legend += [
+            "D: coupling coordination 0–1 of industry, city and people"
+            + (" (ind, city, ppl: 0–1 each);" if "industry" in cols else ";"),
+            "   class: its level 1–10 (6 and up coordinated); lag: the side that lags;",
+            "   J/H: jobs per resident.",
+        ]
+    if any(c in five for c in cols):
+        legend.append("innov … open: five-park scores 0–100 (innovative, green, smart, humane, open).")
+    if hidden:
+        legend.append(f"Left out for width: {' and '.join(hidden)}. All columns: --json or -o FILE.csv.")
+    else:
+        legend.append("All columns: --json or -o FILE.csv.")
+    return columns, rows, legend
