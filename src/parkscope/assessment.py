@@ -346,7 +346,10 @@ def assess(
     buildings["workplace_floor_m2"] = workplace_and_housing_floor(buildings)[0]
     cells_metric = cells.geometry.to_crs(area.crs)
     bx, by = representative_xy(buildings.geometry.to_crs(area.crs)) if len(buildings) else ([], [])
-    counts, sources = {}, {}
+    counts, sources, park_counts = {}, {}, {}
+    b_in_park = shapely.contains_xy(
+        gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0], np.asarray(bx), np.asarray(by)
+    ) if len(buildings) else np.zeros(0, dtype=bool)
     for kind in ("jobs", "residents"):
         if kind in tables:
             counts[kind] = (
@@ -367,6 +370,7 @@ def assess(
                 if len(buildings) else np.zeros(0), cells_metric
             )
             sources[kind] = "osm_buildings"
+            park_counts[kind] = float(buildings[kind].to_numpy()[b_in_park].sum()) if len(buildings) else 0.0
     timings["population_s"] = time.perf_counter() - t
 
     say("indices: industry–city–people diagnosis and five-park scorecard")
@@ -382,7 +386,7 @@ def assess(
     with_counts = pd.concat([diag, values[["jobs", "residents"]]], axis=1)
     with_counts.attrs = dict(diag.attrs)
     integration = park_integration(
-        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources
+        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources, park_counts
     )
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
     measures = park_measures(

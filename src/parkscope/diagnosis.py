@@ -394,13 +394,15 @@ def park_integration(
     within_m: float,
     settings: DiagnosisSettings,
     sources: Mapping[str, str],
+    park_counts: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The ``integration`` block of summary.json.
 
     The park's sub-indices are the means of its cells' sub-indices weighted by each cell's overlap
     with the park; C, T, D and the lag type follow from them. Jobs and residents are counted within
     the coverage walk of the park (every node within ``within_m`` of a park node), and in the park
-    (cell totals weighted by the share of each cell inside the park).
+    (``park_counts`` when given — e.g. the buildings standing in the park — else cell totals
+    weighted by the share of each cell inside the park).
     """
     w = cells["park_overlap_m2"].to_numpy(dtype=np.float64)
     ok = (w > 0) & diag["industry"].notna().to_numpy()
@@ -425,6 +427,9 @@ def park_integration(
     res_15 = float(reach.node_values[in_catchment, 1].sum())
     ratio = jobs_15 / res_15 if res_15 > 0 else float("nan")
     share = cells["park_overlap_m2"].to_numpy() / cells["area_m2"].to_numpy()
+    in_park = dict(park_counts or {})
+    for kind in ("jobs", "residents"):
+        in_park.setdefault(kind, float(np.nansum(diag[kind].to_numpy() * share)))
     return {
         "industry": _r(U[0]),
         "city": _r(U[1]),
@@ -440,8 +445,8 @@ def park_integration(
         "jobs_housing_ratio": _r(ratio),
         "jobs_housing_reading": jobs_housing_reading(ratio, settings),
         "catchment": f"nodes within {within_m:.0f} m walk of the park",
-        "jobs_in_park": round(float(np.nansum(diag["jobs"].to_numpy() * share))),
-        "residents_in_park": round(float(np.nansum(diag["residents"].to_numpy() * share))),
+        "jobs_in_park": round(in_park["jobs"]),
+        "residents_in_park": round(in_park["residents"]),
         "jobs_source": sources["jobs"],
         "residents_source": sources["residents"],
         "cells_diagnosed": int(diag["industry"].notna().sum()),
