@@ -318,20 +318,23 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
     rows = np.nonzero(valid)[0]
     if rows.size < 2:
         log.warning("fewer than two cells with walk nodes: no diagnosis")
-        out.attrs["weights"], out.attrs["left_out_sparse"] = {}, []
+        out.attrs["weights"], out.attrs["left_out_sparse"], out.attrs["left_out_constant"] = {}, [], []
         return out
     panel = pd.DataFrame({"cell": values.index[rows]})
-    sparse = []
+    sparse, constant = [], []
     for ind in indicators:
         v = values[ind.key].to_numpy(dtype=np.float64)[rows]
         v = np.nan_to_num(v, nan=0.0)
         presence = float(np.mean(v > v.min()))
-        if 0 < presence < settings.min_presence:
+        if presence == 0:
+            constant.append(ind.key)  # no information (e.g. no building mapped): would dilute U
+            continue
+        if presence < settings.min_presence:
             # entropy weighting would give this rarely-present indicator most of its subsystem's weight
             sparse.append(ind.key)
             continue
         panel[ind.key] = np.log1p(np.maximum(v, 0)) if (ind.log and settings.log_transform) else v
-    indicators = [i for i in indicators if i.key not in sparse]
+    indicators = [i for i in indicators if i.key not in sparse and i.key not in constant]
     for sub in SUBSYSTEMS:
         if not any(i.subsystem == sub for i in indicators):
             # keep the subsystem: a constant column gives U = 0 for every cell
@@ -370,6 +373,7 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
     )
     out.attrs["weights"] = {k: v for k, v in result.attrs.get("weights", {}).items() if not k.startswith("_")}
     out.attrs["left_out_sparse"] = sparse
+    out.attrs["left_out_constant"] = constant
     return out
 
 
@@ -460,6 +464,7 @@ def park_integration(
             "employment_rate": settings.employment_rate,
             "indicator_weights": diag.attrs.get("weights", {}),
             "left_out_sparse": diag.attrs.get("left_out_sparse", []),
+            "left_out_constant": diag.attrs.get("left_out_constant", []),
             "min_presence": settings.min_presence,
         },
     }
