@@ -161,3 +161,12 @@ def test_a_bad_jobs_table_fails_before_any_output(osm_dir, tmp_path):
     assert result.exit_code != 0
     assert "employees" in str(result.exception)  # the message lists the columns there are
     assert not out.exists()
+
+
+def test_demo_command_runs_end_to_end(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["integration"]["lag_type"] in LAGS
+    assert (out / "report.html").stat().st_size > 10_000
