@@ -108,3 +108,27 @@ def test_every_subsystem_has_indicators_with_bilingual_labels():
     for sub in ("industry", "city", "people"):
         assert [i for i in INDICATORS if i.subsystem == sub]
     assert all(i.en and i.zh and i.direction in ("positive", "negative") for i in INDICATORS)
+
+
+def test_ahp_weights_from_the_config_reach_the_diagnosis(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[diagnosis]\nweights = "ahp"\n'
+        '[diagnosis.ahp.industry]\nindicators = ["job_density", "firms_15min"]\n'
+        'matrix = [[1, 3], [0.3333, 1]]\n'
+    )
+    s = load_settings(cfg).diagnosis
+    assert s.indicator_weights["job_density"] == pytest.approx(0.75, abs=1e-3)
+    assert s.indicator_weights["workplace_floor_ratio"] == 0.0  # industry covered, not named
+    assert s.indicator_weights["life_convenience"] == 1.0  # city not covered: equal
+    values = pd.DataFrame({"job_density": [0.0, 10.0, 5.0], "firms_15min": [10.0, 0.0, 5.0],
+                           "life_convenience": [1.0, 2.0, 3.0], "resident_density": [1.0, 2.0, 3.0]})
+    diag = diagnose_cells(values, np.ones(3, bool), replace(s, log_transform=False))
+    assert diag["industry"].tolist() == pytest.approx([0.25, 0.75, 0.5], abs=1e-3)
+    cfg.write_text(
+        '[diagnosis]\nweights = "ahp"\n[diagnosis.ahp.city]\n'
+        'indicators = ["life_convenience", "green_share", "park_access"]\n'
+        'matrix = [[1, 9, 0.1111], [0.1111, 1, 9], [9, 0.1111, 1]]\n'
+    )
+    with pytest.raises(ConfigError, match="inconsistent"):
+        load_settings(cfg)

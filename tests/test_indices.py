@@ -243,3 +243,17 @@ def test_entropy_weights_sum_to_one_and_ignore_constant(table: np.ndarray, const
 def test_invalid_inputs_raise_input_error(call) -> None:
     with pytest.raises(InputError):
         call()
+
+
+def test_ahp_weights_match_the_classic_worked_example():
+    from parkscope.indices import ahp_weights
+
+    # Saaty-style 3 x 3 example: eigenvector weights 0.637, 0.258, 0.105; lambda_max 3.0385, CR 0.033
+    w, cr = ahp_weights([[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]])
+    assert w == pytest.approx([0.6370, 0.2583, 0.1047], abs=5e-4)
+    assert cr == pytest.approx((3.0385 - 3) / 2 / 0.58, abs=2e-3)
+    # a perfectly consistent matrix: weights proportional to the ratios, CR 0
+    w, cr = ahp_weights([[1, 2, 4], [0.5, 1, 2], [0.25, 0.5, 1]])
+    assert w == pytest.approx([4 / 7, 2 / 7, 1 / 7]) and cr == pytest.approx(0, abs=1e-9)
+    with pytest.raises(InputError, match="reciprocal"):
+        ahp_weights([[1, 3], [3, 1]])

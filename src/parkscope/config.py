@@ -51,7 +51,7 @@ class Category:
     merge_within_m: float = 0.0
 
 
-WEIGHTINGS = ("entropy", "equal", "given")
+WEIGHTINGS = ("entropy", "equal", "given", "ahp")
 COUPLINGS = ("classic", "wang2021")
 
 
@@ -81,7 +81,8 @@ class DiagnosisSettings:
     balanced_ratio_min, balanced_ratio_max : float
         Jobs per employed resident read as balanced.
     indicator_weights : dict
-        Weights used when ``weights = "given"``.
+        Weights used when ``weights = "given"``; with ``weights = "ahp"``, the weights derived from
+        the ``[diagnosis.ahp]`` pairwise matrices.
     disabled_indicators : tuple of str
         Indicators left out.
     min_presence : float
@@ -224,6 +225,7 @@ _SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "indicator_weights": dict,
         "disabled_indicators": list,
         "min_presence": (int, float),
+        "ahp": dict,
     },
 }
 #: Sections passed through whole and checked by the stage that reads them.
@@ -365,6 +367,15 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
             close = difflib.get_close_matches(key, list(INDICATOR_BY_KEY), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(f"unknown indicator '{key}' in [diagnosis]{hint}")
+    if d.get("weights") == "ahp":
+        ahp = _ahp_weights(d.get("ahp", {}), source)
+        covered = set(d.get("ahp", {}))
+        # a subsystem without an AHP table weighs its indicators equally; unnamed ones of a covered
+        # subsystem weigh 0
+        rest = {
+            k: 0.0 if i.subsystem in covered else 1.0 for k, i in INDICATOR_BY_KEY.items() if k not in ahp
+        }
+        d = {**d, "indicator_weights": {**ahp, **rest}}
     if d.get("weights") == "given":
         missing = [k for k in INDICATOR_BY_KEY if k not in d.get("indicator_weights", {})
                    and k not in d.get("disabled_indicators", [])]
@@ -397,6 +408,43 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
         disabled_indicators=tuple(d.get("disabled_indicators", ())),
         min_presence=float(d.get("min_presence", 0.25)),
     )
+
+
+def _ahp_weights(ahp: dict[str, Any], source: str) -> dict[str, float]:
+    """Indicator weights from ``[diagnosis.ahp.<subsystem>]`` tables (``indicators``, ``matrix``)."""
+    from .diagnosis import INDICATOR_BY_KEY, SUBSYSTEMS
+    from .errors import InputError
+    from .indices import ahp_weights
+
+    if not ahp:
+        raise ConfigError(
+            f"diagnosis.weights = 'ahp' in {source} needs [diagnosis.ahp.<subsystem>] tables with "
+            "indicators = [...] and matrix = [[...], ...] (pairwise comparisons, Saaty's 1-9 scale)."
+        )
+    weights: dict[str, float] = {}
+    for sub, table in ahp.items():
+        if sub not in SUBSYSTEMS or not isinstance(table, dict):
+            raise ConfigError(f"[diagnosis.ahp.{sub}] in {source}: use one of {', '.join(SUBSYSTEMS)}.")
+        names, matrix = table.get("indicators", []), table.get("matrix", [])
+        for name in names:
+            if name not in INDICATOR_BY_KEY or INDICATOR_BY_KEY[name].subsystem != sub:
+                raise ConfigError(f"[diagnosis.ahp.{sub}] in {source}: '{name}' is not a {sub} indicator.")
+        try:
+            w, cr = ahp_weights(matrix)
+        except InputError as exc:
+            raise ConfigError(f"[diagnosis.ahp.{sub}] in {source}: {exc}") from exc
+        if len(w) != len(names):
+            raise ConfigError(
+                f"[diagnosis.ahp.{sub}] in {source}: the matrix is {len(w)} × {len(w)} but "
+                f"{len(names)} indicators are named."
+            )
+        if cr > 0.1:
+            raise ConfigError(
+                f"[diagnosis.ahp.{sub}] in {source} is inconsistent (consistency ratio {cr:.3f} > 0.1): "
+                "revise the pairwise judgements."
+            )
+        weights.update({n: float(x) for n, x in zip(names, w, strict=True)})
+    return weights
 
 
 def _validate(s: Settings, source: str) -> None:

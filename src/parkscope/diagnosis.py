@@ -350,7 +350,7 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
             }
             for i in indicators
         },
-        weights=settings.weights,
+        weights="given" if settings.weights in ("given", "ahp") else settings.weights,
         entropy_scope="subsystem",
         shift=settings.shift,
         coupling=settings.coupling,
