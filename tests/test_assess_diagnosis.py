@@ -170,3 +170,19 @@ def test_demo_command_runs_end_to_end(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["integration"]["lag_type"] in LAGS
     assert (out / "report.html").stat().st_size > 10_000
+
+
+def test_user_indicator_columns_join_the_diagnosis(osm_dir, tables_dir, tmp_path):
+    table = tables_dir / "porto-alegre-hexgrid.csv"
+    cfg = tmp_path / "parkscope.toml"
+    cfg.write_text(
+        "[diagnosis]\nmin_presence = 0.0\n"
+        f'[diagnosis.user_indicators.health_units]\ntable = "{table}:healthcare"\n'
+        'subsystem = "city"\nper_km2 = false\n'
+    )
+    a = assess(osm_dir / "porto-alegre.osm.pbf", bbox=CBD, config=cfg)
+    raw = pd.read_csv(table)
+    inside = raw[raw["id"].isin(set(a.cells["h3"]))]
+    assert a.cells["user_health_units"].sum() == pytest.approx(inside["healthcare"].sum())
+    assert inside["healthcare"].sum() > 0
+    assert "user_health_units" in a.summary["integration"]["model"]["indicator_weights"]

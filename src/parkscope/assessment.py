@@ -225,6 +225,10 @@ def assess(
         for kind, spec in (("jobs", jobs), ("residents", residents))
         if spec is not None
     }
+    user_tables = {
+        name: read_counts_table(u["table"], "residents", table_crs)
+        for name, u in settings.diagnosis.user_indicators.items()
+    }
     try:
         check_overlap(area, extract_bounds(extract), extract)
     except AreaError:
@@ -380,6 +384,11 @@ def assess(
         cells, network, node_cell, dists, in_area, counts["jobs"], counts["residents"], buildings,
         cover, settings.diagnosis,
     )
+    for name, table in user_tables.items():
+        total = allocate_to_cells(table, cells[["h3", "geometry"]], area.crs).reindex(
+            cells["h3"].to_numpy()).fillna(0.0).to_numpy(dtype=np.float64)
+        per_km2 = settings.diagnosis.user_indicators[name]["per_km2"]
+        values[f"user_{name}"] = total / (cells["area_m2"].to_numpy() / 1e6) if per_km2 else total
     diag = diagnose_cells(values, cells["n_nodes"].to_numpy() > 0, settings.diagnosis)
     park_node_idx = np.nonzero(park_nodes)[0]
     in_catchment = catchment(network, park_node_idx, cover)

@@ -88,6 +88,9 @@ class DiagnosisSettings:
     min_presence : float
         An indicator above its minimum in fewer than this share of the cells is left out (entropy
         weighting would otherwise give such a rare indicator most of its subsystem's weight).
+    user_indicators : dict
+        ``[diagnosis.user_indicators.<name>]``: ``table`` (``FILE[:COLUMN]``, read like ``--jobs``),
+        ``subsystem``, ``direction`` and ``per_km2`` (density, default true, or cell total).
     """
 
     weights: str = "entropy"
@@ -103,6 +106,7 @@ class DiagnosisSettings:
     indicator_weights: dict[str, float] = field(default_factory=dict)
     disabled_indicators: tuple[str, ...] = ()
     min_presence: float = 0.25
+    user_indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,7 @@ _SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "disabled_indicators": list,
         "min_presence": (int, float),
         "ahp": dict,
+        "user_indicators": dict,
     },
 }
 #: Sections passed through whole and checked by the stage that reads them.
@@ -407,7 +412,40 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
         indicator_weights={k: float(v) for k, v in d.get("indicator_weights", {}).items()},
         disabled_indicators=tuple(d.get("disabled_indicators", ())),
         min_presence=float(d.get("min_presence", 0.25)),
+        user_indicators=_user_indicators(d.get("user_indicators", {}), source),
     )
+
+
+def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    from .diagnosis import SUBSYSTEMS
+
+    out = {}
+    for name, table in raw.items():
+        where = f"[diagnosis.user_indicators.{name}] in {source}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table with table, subsystem and direction.")
+        known = ["table", "subsystem", "direction", "per_km2"]
+        for key in table:
+            if key not in known:
+                raise _unknown(key, known, f"[diagnosis.user_indicators.{name}]", source)
+        if not isinstance(table.get("table"), str):
+            raise ConfigError(f'{where} needs table = "FILE[:COLUMN]" (CSV lon/lat or h3, or GeoPackage…).')
+        if table.get("subsystem") not in SUBSYSTEMS:
+            raise ConfigError(f"{where}: subsystem must be one of {', '.join(SUBSYSTEMS)}.")
+        if table.get("direction", "positive") not in ("positive", "negative"):
+            raise ConfigError(f"{where}: direction must be 'positive' or 'negative'.")
+        spec = table["table"]
+        has_column = ":" in spec and not Path(spec).exists()
+        path, sep, column = spec.rpartition(":") if has_column else (spec, "", "")
+        if source != "the shipped defaults" and not Path(path).is_absolute():
+            path = str(Path(source).parent / path)  # relative to the config file
+        out[name] = {
+            "table": path + (sep + column if sep else ""),
+            "subsystem": table["subsystem"],
+            "direction": table.get("direction", "positive"),
+            "per_km2": bool(table.get("per_km2", True)),
+        }
+    return out
 
 
 def _ahp_weights(ahp: dict[str, Any], source: str) -> dict[str, float]:

@@ -282,10 +282,21 @@ def jobs_housing_reading(ratio: float, settings: DiagnosisSettings) -> str:
     return "balanced"
 
 
+def user_indicator_list(settings: DiagnosisSettings) -> list[Indicator]:
+    """The user's own indicators (``[diagnosis.user_indicators.<name>]``), as ``user_<name>`` columns."""
+    return [
+        Indicator(f"user_{name}", u["subsystem"], u["direction"], u["per_km2"], name, name,
+                  "per km²" if u["per_km2"] else "count")
+        for name, u in settings.user_indicators.items()
+    ]
+
+
 def active_indicators(values: pd.DataFrame, settings: DiagnosisSettings) -> list[Indicator]:
     """The indicators that were measured and are not disabled in the settings."""
     return [
-        i for i in INDICATORS if i.key in values.columns and i.key not in settings.disabled_indicators
+        i
+        for i in [*INDICATORS, *user_indicator_list(settings)]
+        if i.key in values.columns and i.key not in settings.disabled_indicators
     ]
 
 
