@@ -308,3 +308,49 @@ def test_display_drops_detail_columns_to_fit_but_keeps_the_ranking_column(outs, 
     assert "Left out for width: ind, city, ppl and five-park scores" in legend[-1]
     assert len(rows) == 3 and all(len(r) == len(cols) for r in rows)
     assert [r[narrow.index("class")] for r in rows] == ["7 primary coordination"] * 3
+
+
+def _with_indicators(src: Path, dst: Path, values: dict[str, float]) -> Path:
+    """Copy a real summary with hand-set park indicator values (one per subsystem, no log)."""
+    s = read_summary(src)
+    subsystem = {"job_density": "industry", "life_convenience": "city", "resident_density": "people"}
+    s["integration"]["indicators"] = {
+        k: {"value": v, "subsystem": subsystem[k], "direction": "positive", "log": True, "used": True}
+        for k, v in values.items()
+    }
+    s["integration"]["model"]["log_transform"] = False
+    dst.mkdir(parents=True)
+    (dst / "summary.json").write_text(json.dumps(s), encoding="utf-8")
+    return dst
+
+
+def test_reference_parks_normalises_across_the_parks_compared(outs, tmp_path):
+    a = _with_indicators(outs["hel_centre"], tmp_path / "a",
+                         {"job_density": 0.0, "life_convenience": 8.0, "resident_density": 50.0})
+    b = _with_indicators(outs["hel_north"], tmp_path / "b",
+                         {"job_density": 10.0, "life_convenience": 4.0, "resident_density": 100.0})
+    c = _with_indicators(outs["monaco"], tmp_path / "c",
+                         {"job_density": 20.0, "life_convenience": 6.0, "resident_density": 0.0})
+    table = compare_table(load_summaries([a, b, c]), reference="parks").set_index("outdir")
+    # one indicator per subsystem: U is its min-max normalised value across the three parks
+    assert table.loc[str(a), ["industry", "city", "people"]].tolist() == pytest.approx([0.0, 1.0, 0.5])
+    assert table.loc[str(b), ["industry", "city", "people"]].tolist() == pytest.approx([0.5, 0.0, 1.0])
+    assert table.loc[str(c), ["industry", "city", "people"]].tolist() == pytest.approx([1.0, 0.5, 0.0])
+    assert table.loc[str(a), "lag_type"] == "city_without_industry"
+    assert table.loc[str(c), "lag_type"] == "industry_without_city"
+    assert (table["coordination_D"] == 0).all()  # a zero subsystem in every park: C = 0
+    assert any("relative to the parks compared" in n for n in table.attrs["notes"])
+    own = compare_table(load_summaries([a, b, c])).set_index("outdir")
+    assert own.loc[str(a), "industry"] != table.loc[str(a), "industry"]
+
+
+def test_reference_parks_needs_indicators_and_two_parks(outs, plain, capsys):
+    code, _, err = run(["compare", plain["hel_centre"], plain["monaco"], "--reference", "parks"], capsys)
+    assert code != 0 and "integration.indicators" in err and str(plain["hel_centre"]) in err
+    code, _, err = run(["compare", outs["monaco"], "--reference", "parks"], capsys)
+    assert code != 0 and "at least two" in err
+    code, out, _ = run(["compare", outs["hel_centre"], outs["hel_north"], outs["monaco"],
+                        "--reference", "parks", "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert all(0.0 <= r["coordination_D"] <= 1.0 for r in rows)

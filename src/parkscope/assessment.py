@@ -395,7 +395,7 @@ def assess(
     with_counts = pd.concat([diag, values[["jobs", "residents"]]], axis=1)
     with_counts.attrs = dict(diag.attrs)
     integration = park_integration(
-        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources, park_counts
+        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources, park_counts, values
     )
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
     measures = park_measures(

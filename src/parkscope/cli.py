@@ -187,7 +187,8 @@ def ccd(panel: Path, spec: Path, out: Path) -> None:
 @cli.command(
     epilog="\b\nExamples:\n  parkscope compare out/park-a out/park-b out/park-c\n"
     "  parkscope compare out/* --by life_convenience_score -o compare.csv\n"
-    "  parkscope compare out/park-a out/park-b --json > compare.json"
+    "  parkscope compare out/park-a out/park-b --json > compare.json\n"
+    "  parkscope compare out/* --reference parks   # indices relative to the parks compared"
 )
 @click.argument("outdirs", nargs=-1, type=click.Path(path_type=Path), metavar="OUTDIR...")
 @click.option(
@@ -205,8 +206,19 @@ def ccd(panel: Path, spec: Path, out: Path) -> None:
     help="Numeric column to rank by, highest first [default: coordination_D when every park has it, "
     "else life_convenience_score].",
 )
+@click.option(
+    "--reference",
+    "reference",
+    type=click.Choice(["own", "parks"]),
+    default="own",
+    show_default=True,
+    help="own: each park's indices relative to its own surroundings (as assessed); parks: "
+    "industry/city/people and D recomputed relative to the parks compared (benchmarking).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records to stdout instead.")
-def compare(outdirs: tuple[Path, ...], out: Path | None, by: str | None, as_json: bool) -> None:
+def compare(
+    outdirs: tuple[Path, ...], out: Path | None, by: str | None, reference: str, as_json: bool
+) -> None:
     """Rank assessed parks side by side from their `parkscope assess` output folders.
 
     Reads OUTDIR/summary.json of each folder and prints one row per park: the life-convenience
@@ -222,7 +234,7 @@ def compare(outdirs: tuple[Path, ...], out: Path | None, by: str | None, as_json
 
     from .compare import compare_table, display_table, load_summaries, table_records, write_csv
 
-    table = compare_table(load_summaries(outdirs), by=by)
+    table = compare_table(load_summaries(outdirs), by=by, reference=reference)
     by = table.attrs["by"]
     if out is not None:
         write_csv(table, out)

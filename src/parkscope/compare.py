@@ -242,7 +242,82 @@ def _label(name: str, outdir: str | None) -> str:
     return f"{name} [{outdir}]"
 
 
-def compare_table(summaries: Sequence[dict[str, Any]], by: str | None = None) -> pd.DataFrame:
+REFERENCES = ("own", "parks")
+
+
+def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Industry, city and people indices of each park relative to the set of parks compared.
+
+    Each park's raw indicator values (``integration.indicators`` of its summary: the park's
+    overlap-weighted mean over its cells) form one row of a panel; the indicators every park has
+    are normalised across the parks, weighted by entropy within their subsystem and coupled with
+    the model of the first summary (coupling, exponent, lag threshold, log transform), exactly as
+    ``parkscope ccd`` does for a statistics table (docs/methods.md §7–8).
+
+    Returns
+    -------
+    DataFrame
+        One row per summary, in input order: ``industry``, ``city``, ``people``, ``coupling_C``,
+        ``development_T``, ``coordination_D``, ``level``, ``class_en``, ``class_zh``, ``lag_type``.
+        ``attrs["indicators"]`` lists the indicators used.
+    """
+    from .ccd import PanelSpec, coupling_panel
+    from .indices import lag_type
+
+    if len(summaries) < 2:
+        raise InputError("--reference parks needs at least two assessed parks to compare.")
+    tables = [_dict(_dict(s.get("integration")).get("indicators")) for s in summaries]
+    missing = [
+        str(s.get(OUTDIR_KEY, f"summary {i + 1}"))
+        for i, (s, t) in enumerate(zip(summaries, tables, strict=True))
+        if not t
+    ]
+    if missing:
+        raise InputError(
+            f"{', '.join(missing)}: summary.json has no integration.indicators (made by an older "
+            "parkscope). Assess the park again to benchmark it against others."
+        )
+    common = [k for k in tables[0] if all(k in t and t[k].get("value") is not None for t in tables)]
+    model = _dict(_dict(summaries[0].get("integration")).get("model"))
+    use_log = bool(model.get("log_transform", True))
+    panel = pd.DataFrame({"park": np.arange(len(summaries))})
+    spec_ind = {}
+    for key in common:
+        meta = tables[0][key]
+        v = np.array([float(t[key]["value"]) for t in tables])
+        if np.ptp(v) == 0:
+            continue  # the same in every park: no information
+        panel[key] = np.log1p(np.maximum(v, 0)) if (meta.get("log") and use_log) else v
+        spec_ind[key] = {"subsystem": meta["subsystem"], "direction": meta["direction"], "weight": 1.0}
+    subsystems = ("industry", "city", "people")
+    for sub in subsystems:
+        if not any(m["subsystem"] == sub for m in spec_ind.values()):
+            panel[f"_none_{sub}"] = 0.0
+            spec_ind[f"_none_{sub}"] = {"subsystem": sub, "direction": "positive", "weight": 1.0}
+    exponent = model.get("coupling_exponent")
+    spec = PanelSpec(
+        id_column="park", indicators=spec_ind, weights="entropy", entropy_scope="subsystem",
+        coupling=model.get("coupling", "classic") if model.get("coupling") in ("classic", "wang2021")
+        else "classic",
+        coupling_exponent=None if exponent is None else float(exponent),
+        lag_threshold=float(model.get("lag_threshold", 0.1)), subsystems=subsystems,
+    )
+    result = coupling_panel(panel, spec)
+    out = pd.DataFrame(
+        {
+            "industry": result["U_industry"], "city": result["U_city"], "people": result["U_people"],
+            "coupling_C": result["C"], "development_T": result["T"], "coordination_D": result["D"],
+            "level": result["level"], "class_en": result["class_en"], "class_zh": result["class_zh"],
+        }
+    )
+    out["lag_type"] = lag_type(out["industry"].to_numpy(), out["city"].to_numpy(), spec.lag_threshold)
+    out.attrs["indicators"] = [k for k in spec_ind if not k.startswith("_")]
+    return out
+
+
+def compare_table(
+    summaries: Sequence[dict[str, Any]], by: str | None = None, reference: str = "own"
+) -> pd.DataFrame:
     """One ranked row per assessed park.
 
     Parameters
@@ -254,6 +329,9 @@ def compare_table(summaries: Sequence[dict[str, Any]], by: str | None = None) ->
         The numeric column to rank by, highest first (see :func:`rankable_columns`). Default
         ``coordination_D`` when every summary has an ``integration``, else
         ``life_convenience_score``.
+    reference : str
+        ``own`` (default): each park's indices as assessed, relative to its own surroundings;
+        ``parks``: recomputed relative to the set of parks compared (:func:`benchmark_indices`).
 
     Returns
     -------
@@ -278,8 +356,19 @@ def compare_table(summaries: Sequence[dict[str, Any]], by: str | None = None) ->
     if by is not None:
         _check_by(by)
     by = by or default_by(summaries)
+    if reference not in REFERENCES:
+        raise InputError(f"--reference {reference!r}: use one of {', '.join(REFERENCES)}.")
     rows = [_row(s, str(s.get(OUTDIR_KEY, f"summary {i + 1}"))) for i, s in enumerate(summaries)]
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
+    bench_note = None
+    if reference == "parks":
+        bench = benchmark_indices(summaries)
+        for col in bench.columns:
+            frame[col] = bench[col].to_numpy()
+        bench_note = (
+            "industry, city, people, C, T, D, class and lag type are relative to the parks compared "
+            f"(indicators: {', '.join(bench.attrs['indicators'])})."
+        )
     if len(frame):
         # the same park name twice (two runs, two bboxes): name each by its folder as well
         dup = frame["park"].duplicated(keep=False)
@@ -290,7 +379,8 @@ def compare_table(summaries: Sequence[dict[str, Any]], by: str | None = None) ->
     frame = frame.sort_values(by, ascending=False, kind="stable", na_position="last").reset_index(drop=True)
     frame.insert(0, "rank", frame[by].rank(method="min", ascending=False).astype("Int64"))
     frame.attrs["by"] = by
-    frame.attrs["notes"] = _notes(summaries, frame, by)
+    frame.attrs["notes"] = _notes(summaries, frame, by) + ([bench_note] if bench_note else [])
+    frame.attrs["reference"] = reference
     return frame
 
 

@@ -410,6 +410,7 @@ def park_integration(
     settings: DiagnosisSettings,
     sources: Mapping[str, str],
     park_counts: Mapping[str, float] | None = None,
+    values: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The ``integration`` block of summary.json.
 
@@ -417,7 +418,9 @@ def park_integration(
     with the park; C, T, D and the lag type follow from them. Jobs and residents are counted within
     the coverage walk of the park (every node within ``within_m`` of a park node), and in the park
     (``park_counts`` when given — e.g. the buildings standing in the park — else cell totals
-    weighted by the share of each cell inside the park).
+    weighted by the share of each cell inside the park). ``indicators`` holds the park's raw value
+    of every indicator (the overlap-weighted mean over its cells), which ``parkscope compare
+    --reference parks`` normalises across a set of parks.
     """
     w = cells["park_overlap_m2"].to_numpy(dtype=np.float64)
     ok = (w > 0) & diag["industry"].notna().to_numpy()
@@ -465,6 +468,7 @@ def park_integration(
         "jobs_source": sources["jobs"],
         "residents_source": sources["residents"],
         "cells_diagnosed": int(diag["industry"].notna().sum()),
+        "indicators": _park_indicator_values(values, w, ok, settings, diag.attrs),
         "model": {
             "weights": settings.weights,
             "coupling": settings.coupling,
@@ -479,6 +483,27 @@ def park_integration(
             "min_presence": settings.min_presence,
         },
     }
+
+
+def _park_indicator_values(
+    values: pd.DataFrame | None, w: np.ndarray, ok: np.ndarray, settings: DiagnosisSettings,
+    attrs: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Raw park value of each measured indicator: the mean over the park's cells weighted by overlap."""
+    if values is None or not ok.any():
+        return {}
+    left_out = set(attrs.get("left_out_sparse", [])) | set(attrs.get("left_out_constant", []))
+    out = {}
+    for ind in active_indicators(values, settings):
+        v = np.nan_to_num(values[ind.key].to_numpy(dtype=np.float64), nan=0.0)
+        out[ind.key] = {
+            "value": _r(float(np.average(v[ok], weights=w[ok])), 6),
+            "subsystem": ind.subsystem,
+            "direction": ind.direction,
+            "log": ind.log,
+            "used": ind.key not in left_out,
+        }
+    return out
 
 
 def _r(x: float, nd: int = 4) -> float | None:
