@@ -83,3 +83,14 @@ def test_park_data_from_a_config_file_reaches_the_settings(tmp_path):
     cfg.write_text("[park_data]\nrd_intensity = 4.2\n")
     with pytest.raises(ConfigError, match="rd_intensity_pct"):
         load_settings(cfg)
+
+
+def test_space_utilisation_from_a_per_building_table(tmp_path):
+    (tmp_path / "space.csv").write_text("building,used_floor_m2,total_floor_m2\nA,800,1000\nB,100,1000\n")
+    cfg = tmp_path / "parkscope.toml"
+    cfg.write_text('[park_data]\nspace_csv = "space.csv"\n')
+    values = read_park_data(load_settings(cfg).park_data)
+    assert values == {"space_utilisation": pytest.approx(0.45)}
+    (tmp_path / "space.csv").write_text("building,used_floor_m2,total_floor_m2\nA,1200,1000\n")
+    with pytest.raises(InputError, match="line 2"):
+        read_park_data(load_settings(cfg).park_data)

@@ -550,9 +550,10 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
             raise ConfigError(f"Config file {path} is not valid TOML ({exc}). Fix its syntax.") from exc
         source = str(path)
         park_data = user.get("park_data")
-        firms = park_data.get("firms_csv") if isinstance(park_data, dict) else None
-        if isinstance(firms, str) and not Path(firms).is_absolute():
-            user["park_data"]["firms_csv"] = str(path.parent / firms)  # relative to the config file
+        for key in ("firms_csv", "space_csv"):
+            table = park_data.get(key) if isinstance(park_data, dict) else None
+            if isinstance(table, str) and not Path(table).is_absolute():
+                user["park_data"][key] = str(path.parent / table)  # relative to the config file
         raw = _merge(raw, user, source)
     settings = _build(raw, source)
     if overrides:

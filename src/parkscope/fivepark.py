@@ -97,7 +97,7 @@ SCORECARD: tuple[ScoreIndicator, ...] = (
 )
 SCORECARD_BY_KEY: dict[str, ScoreIndicator] = {i.key: i for i in SCORECARD}
 #: Keys of ``[park_data]`` besides the user indicators.
-_PARK_DATA_EXTRA = ("innovation_chain", "firms_csv")
+_PARK_DATA_EXTRA = ("innovation_chain", "firms_csv", "space_csv")
 
 
 def indicator_score(value: float, ind: ScoreIndicator) -> float:
@@ -144,6 +144,33 @@ def chain_from_firms(path: str | Path) -> tuple[float, dict[str, float]]:
     return sum(per_sector.values()) / len(per_sector), per_sector
 
 
+def space_utilisation_from_table(path: str | Path) -> float:
+    """Space utilisation of the park from a per-building CSV: Σ ``used_floor_m2`` / Σ ``total_floor_m2``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Space table {path} does not exist: fix park_data.space_csv in the config.")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or not {"used_floor_m2", "total_floor_m2"} <= set(rows[0]):
+        raise InputError(
+            f"Space table {path} needs columns 'used_floor_m2' and 'total_floor_m2' (one row per building)."
+        )
+    used = total = 0.0
+    for i, row in enumerate(rows, start=2):
+        try:
+            u, t = float(row["used_floor_m2"]), float(row["total_floor_m2"])
+        except ValueError as exc:
+            raise InputError(f"Space table {path}, line {i}: floor areas must be numbers.") from exc
+        if not (0 <= u <= t) or not math.isfinite(t):
+            raise InputError(
+                f"Space table {path}, line {i}: need 0 <= used_floor_m2 <= total_floor_m2 (got {u}, {t})."
+            )
+        used, total = used + u, total + t
+    if total <= 0:
+        raise InputError(f"Space table {path}: the total floor area is 0.")
+    return used / total
+
+
 def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> dict[str, float]:
     """Check ``[park_data]`` and turn it into user indicator values."""
     user_keys = [i.key for i in SCORECARD if i.source == "user"]
@@ -160,6 +187,8 @@ def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> 
             values["innovation_chain_completeness"] = chain_completeness([str(v) for v in value])
         elif key == "firms_csv":
             values["innovation_chain_completeness"] = chain_from_firms(value)[0]
+        elif key == "space_csv":
+            values["space_utilisation"] = space_utilisation_from_table(value)
         else:
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ConfigError(f"park_data.{key} in {source} must be a number (got {value!r}).")
