@@ -61,7 +61,7 @@ def test_outputs_follow_the_contract(beijing_out: Path):
     am = pd.read_parquet(beijing_out / "amenities.parquet")
     assert {"category", "lon", "lat", "node_id", "offset_m"} <= set(am.columns)
     assert set(am.node_id) <= set(nodes.node_id)
-    info = pyogrio.read_info(beijing_out / "cells.gpkg")
+    info = pyogrio.read_info(beijing_out / "cells.gpkg", layer="cells")
     assert info["features"] > 0 and "score" in list(info["fields"])
     html = (beijing_out / "report.html").read_text(encoding="utf-8")
     assert "OpenStreetMap" in html and "http://" not in html.replace("http://www.w3.org", "")

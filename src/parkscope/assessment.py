@@ -93,7 +93,7 @@ class Assessment:
             write_parquet(self.network.edges_frame(), tmp / "network.parquet")
             write_parquet(pd.DataFrame(self.amenities.drop(columns="geometry")), tmp / "amenities.parquet")
             write_parquet(self.cells, tmp / "cells.parquet")
-            write_gpkg(self.cells, tmp / "cells.gpkg", layer="cells")
+            write_gpkg(self.cells, tmp / "cells.gpkg", layer="cells", categories=self.settings.categories)
             if report:
                 self.to_report(tmp / "report.html")
         return Path(outdir)
@@ -105,16 +105,29 @@ class Assessment:
         return write_report(self, Path(path))
 
     def _repr_html_(self) -> str:
+        from html import escape
+
         s = self.summary
         rows = "".join(
-            f"<tr><td>{k}</td><td>{v['share_within_15min'] if v['share_within_15min'] is not None else '–'}"
+            f"<tr><td>{escape(k)}</td><td>"
+            f"{v['share_within_15min'] if v['share_within_15min'] is not None else '–'}"
             f"</td><td>{v['median_nearest_m'] if v['median_nearest_m'] is not None else '–'}</td></tr>"
             for k, v in s["categories"].items()
         )
+        ig = s.get("integration") or {}
+        diagnosis = ""
+        if ig.get("coordination_D") is not None:
+            diagnosis = (
+                f"<br>industry {ig['industry']:.2f} · city {ig['city']:.2f} · people {ig['people']:.2f}; "
+                f"coupling coordination D = {ig['coordination_D']:.2f} ({escape(ig['class']['zh'])}, "
+                f"{escape(ig['class']['en'])}); {escape(str(ig['lag_type']))} "
+                f"({escape(str(ig.get('lag_type_zh') or ''))}); jobs / residents within "
+                f"{self.settings.coverage_minutes:g} min: {ig['jobs']} / {ig['residents']}"
+            )
         return (
-            f"<b>parkscope assessment of {self.area.name}</b>: life-convenience score "
+            f"<b>parkscope assessment of {escape(self.area.name)}</b>: life-convenience score "
             f"{s['life_convenience_score']:.2f} / 10, {self.network.n_nodes} walk nodes, "
-            f"{len(self.amenities)} amenity points<table><tr><th>category</th><th>share within "
+            f"{len(self.amenities)} amenity points{diagnosis}<table><tr><th>category</th><th>share within "
             f"{self.settings.coverage_minutes:g} min</th><th>median nearest (m)</th></tr>{rows}</table>"
         )
 

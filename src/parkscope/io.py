@@ -8,7 +8,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,48 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(path, index=False, engine="pyarrow")
 
 
-def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
-    """Write one GeoPackage layer."""
+def write_gpkg(
+    frame: gpd.GeoDataFrame,
+    path: Path,
+    layer: str,
+    *,
+    style: bool = True,
+    categories: Iterable[Any] | None = None,
+) -> None:
+    """Write one GeoPackage layer, with QGIS styles and readable field names where parkscope has them.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        The layer.
+    path : Path
+        The GeoPackage (created, or a layer added to it).
+    layer : str
+        Layer name.
+    style : bool, default True
+        Add the QGIS styles of the layer's parkscope columns to the GeoPackage's ``layer_styles``
+        table (``score``: the default style; ``coordination_D``; ``lag_type``) and readable bilingual
+        field names (QML aliases and ``gpkg_data_columns``); see :mod:`parkscope.qgis`. A layer
+        with none of parkscope's columns is written as it is.
+    categories : iterable, optional
+        Amenity categories (``Settings.categories``) naming the ``share15_<key>`` and ``score_<key>``
+        fields; default: the shipped taxonomy.
+    """
     frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    if style:
+        from .qgis import style_gpkg_layer
+
+        kinds = {str(t).lower().replace("multi", "").replace("string", "") for t in frame.geom_type.dropna()}
+        geometry = kinds.pop() if len(kinds) == 1 else "polygon"
+        if geometry in ("polygon", "line", "point"):
+            style_gpkg_layer(path, layer, [str(c) for c in frame.columns], geometry, categories)
+
+
+def write_cells_gpkg(
+    cells: gpd.GeoDataFrame, path: Path, categories: Iterable[Any] | None = None
+) -> None:
+    """Write ``cells.gpkg``: the ``cells`` layer with its QGIS styles and readable field names."""
+    write_gpkg(cells, path, layer="cells", style=True, categories=categories)
 
 
 @contextlib.contextmanager
