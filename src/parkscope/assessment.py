@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -200,7 +201,8 @@ def assess(
     table_crs : str, optional
         CRS of CSV tables: ``gcj02``, ``bd09`` or ``EPSG:…`` (default WGS84).
     progress : callable, optional
-        Called with a short message at the start of each stage.
+        Called with a short message at the start of each stage; if it also takes two more
+        arguments, ``progress(message, done, total)`` reports counted work within a stage.
 
     Returns
     -------
@@ -212,6 +214,7 @@ def assess(
     >>> a.score  # doctest: +SKIP
     """
     say = progress or (lambda msg: log.info(msg))
+    step = _counting(progress)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     extract = Path(extract)
@@ -396,6 +399,7 @@ def assess(
     values, reach = cell_indicators(
         cells, network, node_cell, dists, in_area, counts["jobs"], counts["residents"], buildings,
         cover, settings.diagnosis,
+        on_batch=lambda done, total: step("indices: 15-minute reach of each cell", done, total),
     )
     for name, table in user_tables.items():
         total = allocate_to_cells(table, cells[["h3", "geometry"]], area.crs).reindex(
@@ -480,6 +484,20 @@ def assess(
         cells=cells,
         summary=summary,
     )
+
+
+def _counting(progress: Progress | None) -> Callable[[str, int, int], None]:
+    """A ``step(message, done, total)`` that reaches ``progress`` only if it takes counts.
+
+    A progress callback may be ``f(message)`` (stage starts only) or ``f(message, done, total)``.
+    """
+    if progress is None:
+        return lambda message, done, total: None
+    try:
+        inspect.signature(progress).bind("message", 0, 1)
+    except (TypeError, ValueError):
+        return lambda message, done, total: None
+    return lambda message, done, total: progress(message, done, total)  # type: ignore[call-arg]
 
 
 def cells_of(network: WalkNetwork, resolution: int) -> np.ndarray:

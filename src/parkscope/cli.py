@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,15 +26,80 @@ Examples:
 
 
 class _StageLog:
-    """Prints stage messages with elapsed time to stderr (the library only calls back)."""
+    """Stage progress on stderr (the library only calls back).
 
-    def __init__(self, quiet: bool) -> None:
+    On a terminal: a rich progress bar per stage (ingest, network, accessibility, score,
+    population, indices, report), with counts, elapsed time and ETA where the work is counted.
+    Elsewhere (logs, CI, pipes): one line per stage with the elapsed time, and counted work at
+    25 % steps.
+    """
+
+    def __init__(self, quiet: bool, live: bool | None = None) -> None:
         self.quiet = quiet
         self.t0 = time.perf_counter()
+        self.live = sys.stderr.isatty() if live is None else live
+        self._bar: Any = None
+        self._task: Any = None
+        self._stage = ""
+        self._last_quarter = -1
 
-    def __call__(self, message: str) -> None:
-        if not self.quiet:
+    def __enter__(self) -> _StageLog:
+        if self.live and not self.quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=16),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._finish_task()
+            self._bar.stop()
+            self._bar = None
+
+    def _finish_task(self) -> None:
+        if self._bar is not None and self._task is not None:
+            task = self._bar.tasks[self._task]
+            total = task.total if task.total is not None else 1
+            self._bar.update(self._task, total=total, completed=total)
+
+    def __call__(self, message: str, done: int | None = None, total: int | None = None) -> None:
+        if self.quiet:
+            return
+        stage = message.split(":", 1)[0]
+        if self._bar is not None:
+            message = message if len(message) <= 44 else message[:43] + "…"
+            if stage != self._stage or self._task is None:
+                self._finish_task()
+                self._task = self._bar.add_task(message, total=None)
+                self._stage = stage
+            else:
+                self._bar.update(self._task, description=message)
+            if done is not None and total:
+                self._bar.update(self._task, completed=done, total=total)
+            return
+        if done is None or not total:
+            self._stage, self._last_quarter = stage, -1
             click.echo(f"[{time.perf_counter() - self.t0:6.1f} s] {message}", err=True)
+            return
+        quarter = int(4 * done / total)
+        if quarter != self._last_quarter:
+            self._last_quarter = quarter
+            click.echo(f"[{time.perf_counter() - self.t0:6.1f} s] {message}: {done}/{total}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,13 +191,13 @@ def assess(
     """
     from .assessment import assess as run
 
-    stage = _StageLog(quiet)
-    result = run(
-        extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
-        jobs=jobs, residents=residents, table_crs=table_crs, progress=stage,
-    )
-    stage("report: writing outputs")
-    result.write(outdir, report=not no_report)
+    with _StageLog(quiet) as stage:
+        result = run(
+            extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
+            jobs=jobs, residents=residents, table_crs=table_crs, progress=stage,
+        )
+        stage("report: writing outputs")
+        result.write(outdir, report=not no_report)
     s = result.summary
     if as_json:
         click.echo(

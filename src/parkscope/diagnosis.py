@@ -10,7 +10,7 @@ coupling coordination and lag type read the integration of each cell and of the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +163,7 @@ def cell_indicators(
     buildings: gpd.GeoDataFrame | None,
     within_m: float,
     settings: DiagnosisSettings,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, Reach]:
     """Raw indicator values per cell (no normalisation yet).
 
@@ -184,6 +185,8 @@ def cell_indicators(
     within_m : float
         The coverage walk (15 minutes) in metres.
     settings : DiagnosisSettings
+    on_batch : callable, optional
+        Progress of the 15-minute reach computation: (cells done, cells in all).
 
     Returns
     -------
@@ -222,7 +225,7 @@ def cell_indicators(
         if len(sites):
             x, y = representative_xy(sites.geometry.to_crs(crs))
             np.add.at(node_values[:, col], nearest_nodes(network, x, y), 1.0)
-    reach = reach_sums(network, rep, node_values, within_m)
+    reach = reach_sums(network, rep, node_values, within_m, on_batch=on_batch)
     out["jobs_15min"], out["residents_15min"] = reach[:, 0], reach[:, 1]
     out["firms_15min"], out["innovation_sites_15min"] = reach[:, 2], reach[:, 3]
     out["jobs_housing_ratio_15min"] = np.where(

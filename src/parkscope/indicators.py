@@ -6,7 +6,7 @@ Every function is pure and works on plain arrays or (Geo)DataFrames in the study
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -172,7 +172,12 @@ def cell_representative_nodes(
 
 
 def reach_sums(
-    network: WalkNetwork, sources: np.ndarray, node_values: np.ndarray, within_m: float, batch: int = 128
+    network: WalkNetwork,
+    sources: np.ndarray,
+    node_values: np.ndarray,
+    within_m: float,
+    batch: int = 128,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Sum of node values within ``within_m`` network metres of each source node.
 
@@ -187,6 +192,8 @@ def reach_sums(
         Network distance limit (inclusive).
     batch : int
         Sources per Dijkstra call (bounds memory at ``batch × n_nodes`` floats).
+    on_batch : callable, optional
+        Called with (sources done, sources in all) after each batch (progress).
 
     Returns
     -------
@@ -204,6 +211,8 @@ def reach_sums(
         rows = valid[start : start + batch]
         dist = dijkstra(graph, directed=True, indices=sources[rows], limit=within_m * (1 + 1e-12))
         out[rows] = (dist <= within_m).astype(np.float64) @ values
+        if on_batch is not None:
+            on_batch(min(start + batch, valid.size), int(valid.size))
     return out
 
 
