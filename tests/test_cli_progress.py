@@ -52,3 +52,21 @@ def test_live_display_draws_a_bar_per_stage(capsys):
         assert [t.description.split(":")[0] for t in tasks] == ["ingest", "indices", "report"]
         assert tasks[1].completed == tasks[1].total == 128
         assert tasks[0].finished
+
+
+def test_a_parkscope_toml_in_the_working_folder_applies(tmp_path, monkeypatch, capsys):
+    from parkscope.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "parkscope.toml").write_text("[area]\nbufer_m = 500\n")
+    code = main(["assess", str(HELSINKI), "--bbox", BBOX, "-o", str(tmp_path / "out"), "--no-report"])
+    err = capsys.readouterr().err
+    assert code == 6 and "Did you mean 'buffer_m'" in err and "./parkscope.toml" in err
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "parkscope.toml").write_text("[area]\nbuffer_m = 500\n")
+    code = main(["assess", str(HELSINKI), "--bbox", BBOX, "-o", str(tmp_path / "out"), "--no-report", "-q"])
+    assert code == 0
+    import json
+
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["provenance"]["parameters"]["buffer_m"] == 500

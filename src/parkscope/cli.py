@@ -14,6 +14,9 @@ import click
 from . import __version__
 from .errors import ParkscopeError
 
+#: A config file in the working folder that ``assess`` reads when no --config is given.
+LOCAL_CONFIG = "parkscope.toml"
+
 EXAMPLES = """
 \b
 Examples:
@@ -135,7 +138,7 @@ def cli() -> None:
     "--config",
     type=click.Path(path_type=Path),
     metavar="FILE",
-    help="TOML overriding defaults and the amenity taxonomy.",
+    help="TOML overriding defaults and the amenity taxonomy [default: ./parkscope.toml if present].",
 )
 @click.option(
     "--jobs",
@@ -191,6 +194,10 @@ def assess(
     """
     from .assessment import assess as run
 
+    if config is None and Path(LOCAL_CONFIG).is_file():
+        config = Path(LOCAL_CONFIG)  # a parkscope.toml in the working folder applies by default
+        if not quiet:
+            click.echo(f"Using settings from ./{LOCAL_CONFIG} (give --config to use another file).", err=True)
     with _StageLog(quiet) as stage:
         result = run(
             extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
