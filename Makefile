@@ -1,6 +1,7 @@
 # parkscope: two commands set everything up on a fresh machine with Python 3.11.
 #   make demo   creates .venv, installs parkscope, runs `parkscope assess` on the bundled Helsinki extract -> out/demo/
-#   make test   creates .venv, installs parkscope with its test dependencies, runs the tests
+#   make test   creates .venv, installs parkscope with its test dependencies (and Debian's chromium,
+#               chromium-driver and fonts-noto-cjk for the browser test), runs the tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -21,6 +22,7 @@ demo: install
 	$(BIN)/parkscope demo -o out/demo
 
 test: install-test
+	bash scripts/install-browser.sh
 	$(BIN)/python -m pytest -q
 
 lint: install-test

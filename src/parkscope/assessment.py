@@ -69,6 +69,8 @@ class Assessment:
         One row per H3 cell: ``h3``, ``score``, ``n_nodes``, ``in_park``, ``share15_<category>``, ...
     summary : dict
         The park-level figures written to summary.json.
+    extract_path : Path or None
+        The extract assessed (the report draws its base map from it).
     """
 
     area: StudyArea
@@ -78,6 +80,7 @@ class Assessment:
     amenities: gpd.GeoDataFrame
     cells: gpd.GeoDataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    extract_path: Path | None = None
 
     @property
     def score(self) -> float:
@@ -483,6 +486,7 @@ def assess(
         amenities=amenities,
         cells=cells,
         summary=summary,
+        extract_path=extract,
     )
 
 

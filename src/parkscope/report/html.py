@@ -1,212 +1,317 @@
-"""A first self-contained HTML report: figures as embedded PNG, tables, provenance, attribution.
+"""The self-contained bilingual HTML report: interactive map and charts, summary, tables, provenance.
 
-No network is needed to open it: every image is inlined as a data URI and there is no script.
+One file that works with no network: BokehJS is inlined from the installed ``bokeh`` Python package
+(``bokeh.resources.INLINE``), the data travels inside the page, and nothing is fetched. Every text
+exists in English and Chinese; a button switches between them (English first).
+
+OSM text (names, tags) is written by anyone: the template escapes it (Jinja autoescape), the page's
+own JSON is escaped for ``<script>`` (:func:`json_for_script`), Bokeh escapes its document JSON, and
+hover tooltips show field values as text (no ``{safe}``).
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import json
+import logging
+import os
+import time
+import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import numpy as np
+import shapely
+
+from ._text import LAG, LAG_LONG, UI, Tr, fmt_num, fmt_pct, methods_paragraphs, summary_sentences, ui
 
 if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
     from ..assessment import Assessment
 
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>parkscope — {{ name }}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
-h1{margin-bottom:.2rem} .sub{color:#666;margin-top:0}
-.kpi{display:flex;gap:1.5rem;flex-wrap:wrap;margin:1rem 0}
-.kpi div{background:#f4f6f8;border-radius:8px;padding:.8rem 1.2rem}
-.kpi b{display:block;font-size:1.8rem}
-table{border-collapse:collapse;width:100%;margin:1rem 0} th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}
-img{max-width:100%;height:auto;border:1px solid #eee}
-.grid{display:grid;grid-template-columns:1fr 1fr;gap:1rem} @media(max-width:800px){.grid{grid-template-columns:1fr}}
-footer{color:#666;font-size:.85rem;margin-top:2rem;border-top:1px solid #ddd;padding-top:.5rem}
-code{background:#f4f6f8;padding:0 .2rem}
-</style></head><body>
-<h1>{{ name }}</h1>
-<p class="sub">生活便利度评估 · Life-convenience assessment — parkscope {{ version }}</p>
-<div class="kpi">
- <div>生活便利度评分 Life-convenience score<b>{{ score }} / 10</b></div>
- <div>步行网络节点 Walk nodes<b>{{ nodes }}</b></div>
- <div>设施点 Amenity points<b>{{ n_amenities }}</b></div>
- <div>园区面积 Park area<b>{{ park_ha }} ha</b></div>
-</div>
-<p>{{ sentence_zh }}<br>{{ sentence_en }}</p>
-<div class="grid">
- <figure><img alt="life-convenience score of walk-network nodes" src="data:image/png;base64,{{ fig_nodes }}">
- <figcaption>各步行节点的生活便利度评分 · Score of every walk-network node (0–10); park outline in black.</figcaption></figure>
- <figure><img alt="life-convenience score per H3 cell" src="data:image/png;base64,{{ fig_cells }}">
- <figcaption>H3 网格（分辨率 {{ h3_res }}）平均评分 · Mean score per H3 cell (resolution {{ h3_res }}).</figcaption></figure>
-</div>
-<figure><img alt="share of the park within a walk of each category" src="data:image/png;base64,{{ fig_cover }}">
-<figcaption>{{ minutes }} 分钟步行可达比例 · Share of the park within a {{ minutes }}-minute walk ({{ cover_m }} m) of each category.</figcaption></figure>
-<h2>分类指标 · By category</h2>
-<table><tr><th>类别 Category</th><th>权重 Weight</th><th>{{ minutes }} 分钟可达 Within {{ minutes }} min</th>
-<th>最近距离中位数 Median nearest (m)</th><th>研究区内 In area</th><th>园区内 In park</th></tr>
-{% for key, c in categories %}<tr><td>{{ c.zh }} · {{ c.en }}</td><td>{{ c.weight }}</td>
-<td>{{ pct(c.share_within_15min) }}</td><td>{{ num(c.median_nearest_m) }}</td>
-<td>{{ c.amenities_in_area }}</td><td>{{ c.amenities_in_park }}</td></tr>
-{% endfor %}</table>
-<h2>方法与参数 · Method and parameters</h2>
-<p>Network distances on the OpenStreetMap pedestrian network to the {{ k }} nearest amenities of each category
-within {{ max_m }} m; full credit up to {{ full_m }} m, {{ decay }} decay to zero at {{ max_m }} m; diminishing
-credit for the 2nd…{{ k }}th amenity; category weights as in the table. Area: {{ source }} {{ match }},
-buffer {{ buffer_m }} m, CRS {{ crs }}. Full method: <code>docs/methods.md</code>.</p>
-<table>
-<tr><td>Extract</td><td>{{ extract }}</td></tr>
-<tr><td>SHA-256</td><td><code>{{ sha }}</code></td></tr>
-<tr><td>OSM data date</td><td>{{ osm_ts }}</td></tr>
-<tr><td>Created (UTC)</td><td>{{ created }}</td></tr>
-</table>
-<footer>{{ attribution }}. 地图数据 © OpenStreetMap 贡献者，ODbL 1.0 许可。</footer>
-</body></html>
-"""
+log = logging.getLogger(__name__)
+
+#: Named amenities of the park listed in the report (the map shows them all).
+MAX_LISTED_AMENITIES = 300
 
 
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+def json_for_script(data: Any) -> str:
+    """JSON that is safe inside ``<script type="application/json">``: ``<``, ``>``, ``&`` escaped."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def _outline(ax, geom) -> None:
-    import shapely
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Tr):
+        return {"en": value.en, "zh": value.zh}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
-    for poly in shapely.get_parts(geom):
-        for ring in [poly.exterior, *poly.interiors]:
-            x, y = ring.xy
-            ax.plot(x, y, color="black", lw=1.2)
 
-
-def _figures(a: Assessment) -> dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    aspect = 1.0 / max(np.cos(np.radians(float(np.mean(a.nodes["lat"])))), 0.1)
-    fig, ax = plt.subplots(figsize=(6, 6))
-    e = a.network
-    segs = np.stack(
-        [
-            np.column_stack([e.lon[e.edge_u], e.lat[e.edge_u]]),
-            np.column_stack([e.lon[e.edge_v], e.lat[e.edge_v]]),
-        ],
-        axis=1,
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("parkscope.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    from matplotlib.collections import LineCollection
 
-    ax.add_collection(LineCollection(segs, colors="#cccccc", linewidths=0.4))
-    sc = ax.scatter(a.nodes["lon"], a.nodes["lat"], c=a.nodes["score"], s=2, cmap="viridis", vmin=0, vmax=10)
-    _outline(ax, a.area.park)
-    ax.set_aspect(aspect)
-    ax.set_xlabel("lon")
-    ax.set_ylabel("lat")
-    fig.colorbar(sc, ax=ax, shrink=0.7, label="score (0–10)")
-    fig_nodes = _png(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 6))
-    a.cells.plot(
-        column="score",
-        ax=ax,
-        cmap="viridis",
-        vmin=0,
-        vmax=10,
-        edgecolor="white",
-        linewidth=0.3,
-        legend=True,
-        legend_kwds={"shrink": 0.7, "label": "score (0–10)"},
-        missing_kwds={"color": "#eeeeee"},
-    )
-    _outline(ax, a.area.park)
-    scored = a.cells[a.cells["n_nodes"] > 0]
-    if len(scored):  # zoom to where the network is: the buffer may reach beyond the extract
-        w, s_, e_, n_ = scored.total_bounds
-        ax.set_xlim(w - 0.002, e_ + 0.002)
-        ax.set_ylim(s_ - 0.002, n_ + 0.002)
-    ax.set_aspect(aspect)
-    fig_cells = _png(fig)
+def _category_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"name": Tr(c["en"], c["zh"]), "weight": f"{c.get('weight', 0):g}", "within": fmt_pct(c.get("share_within_15min")),
+         "median": fmt_num(c.get("median_nearest_m")), "in_area": c.get("amenities_in_area", "–"),
+         "in_park": c.get("amenities_in_park", "–")}
+        for c in s.get("categories", {}).values()
+    ]
 
-    cats = a.summary["categories"]
-    keys = list(cats)
-    shares = [cats[k]["share_within_15min"] or 0.0 for k in keys]
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    ax.bar([cats[k]["en"] for k in keys], shares, color="#2a7f62")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("share of park")
-    ax.tick_params(axis="x", rotation=40)
-    for lbl in ax.get_xticklabels():
-        lbl.set_ha("right")
-    fig_cover = _png(fig)
-    return {"fig_nodes": fig_nodes, "fig_cells": fig_cells, "fig_cover": fig_cover}
+
+def _source(kind: str | None) -> Tr:
+    return UI["source_table"] if kind == "table" else UI["source_osm_buildings"]
+
+
+def _integration_rows(s: dict[str, Any], minutes: str) -> list[tuple[Tr, Any]]:
+    i = s.get("integration") or {}
+    if not i:
+        return []
+    cls = i.get("class") or {}
+    rows: list[tuple[Tr, Any]] = [
+        (UI["industry"], fmt_num(i.get("industry"), 3)),
+        (UI["city"], fmt_num(i.get("city"), 3)),
+        (UI["people"], fmt_num(i.get("people"), 3)),
+        (UI["coupling_C"], fmt_num(i.get("coupling_C"), 3)),
+        (UI["development_T"], fmt_num(i.get("development_T"), 3)),
+        (UI["coordination_D"], fmt_num(i.get("coordination_D"), 3)),
+        (UI["row_class"], Tr(f"{cls.get('en')} (level {cls.get('level')})", f"{cls.get('zh')}（第 {cls.get('level')} 级）")
+         if cls.get("level") is not None else "–"),
+        (UI["row_lag"], LAG_LONG.get(str(i.get("lag_type")), Tr("–", "–"))),
+        (ui("row_jobs", minutes=minutes), fmt_num(i.get("jobs"))),
+        (ui("row_residents", minutes=minutes), fmt_num(i.get("residents"))),
+        (UI["row_ratio"], fmt_num(i.get("jobs_housing_ratio"), 2)),
+        (UI["row_jobs_park"], fmt_num(i.get("jobs_in_park"))),
+        (UI["row_residents_park"], fmt_num(i.get("residents_in_park"))),
+        (UI["row_cells"], fmt_num(i.get("cells_diagnosed"))),
+        (UI["row_jobs_source"], _source(i.get("jobs_source"))),
+        (UI["row_residents_source"], _source(i.get("residents_source"))),
+    ]
+    return rows
+
+
+def _five_park_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for key, d in (s.get("five_park") or {}).items():
+        if not isinstance(d, dict):
+            continue
+        indicators = []
+        for ind in (d.get("indicators") or {}).values():
+            value = ind.get("value")
+            nd = 0 if isinstance(value, (int, float)) and abs(value) >= 100 else 2
+            indicators.append({
+                "name": Tr(str(ind.get("en", "")), str(ind.get("zh", ""))),
+                "value": fmt_num(value, nd) if value is not None else "–",
+                "unit": str(ind.get("unit") or ""),
+                "score": fmt_num(ind.get("score")),
+                "source": (UI["src_missing"] if not ind.get("available")
+                           else UI["src_user"] if ind.get("source") == "user" else UI["src_osm"]),
+            })
+        rows.append({"key": key, "name": Tr(str(d.get("en", key)), str(d.get("zh", key))),
+                     "score": fmt_num(d.get("score")), "coverage": fmt_pct(d.get("coverage")),
+                     "indicators": indicators})
+    return rows
+
+
+def _named_in_park(a: Assessment) -> tuple[list[dict[str, Any]], int]:
+    am = a.amenities
+    if not len(am) or "name" not in am.columns:
+        return [], 0
+    if "amenity_id" in am.columns:
+        am = am.drop_duplicates("amenity_id")
+    names = am["name"].fillna("").astype(str).to_numpy()
+    inside = shapely.contains_xy(a.area.park, am["lon"].to_numpy(), am["lat"].to_numpy()) & (names != "")
+    sub = am[inside]
+    cats = a.summary.get("categories", {})
+    order = {k: i for i, k in enumerate(cats)}
+    sub = sub.assign(_o=sub["category"].map(order).fillna(len(order))).sort_values(["_o", "name"], kind="stable")
+    rows = []
+    for rec in sub.head(MAX_LISTED_AMENITIES).itertuples(index=False):
+        c = cats.get(str(rec.category), {"en": str(rec.category), "zh": str(rec.category)})
+        osm = f"{rec.osm_type}/{rec.osm_id}" if hasattr(rec, "osm_id") else ""
+        rows.append({"category": Tr(c["en"], c["zh"]), "name": str(rec.name), "osm": osm})
+    return rows, int(len(sub))
+
+
+def _provenance_rows(a: Assessment, figures: list[str]) -> list[tuple[Tr, Any]]:
+    s = a.summary
+    p = s.get("provenance", {})
+    area = s.get("area", {})
+    match = area.get("match") or {}
+    area_text = str(area.get("name", a.area.name))
+    if match:
+        area_text += f" — {match.get('osm_type')}/{match.get('osm_id')}, {match.get('tag')}={match.get('value')}"
+    net = s.get("network", {})
+    return [
+        (UI["prov_extract"], str(p.get("extract", "–"))),
+        (UI["prov_sha"], str(p.get("extract_sha256", "–"))),
+        (UI["prov_date"], str(p.get("osm_timestamp")) if p.get("osm_timestamp") else UI["unknown"]),
+        (UI["prov_created"], str(p.get("created_utc", "–"))),
+        (UI["prov_version"], str(s.get("parkscope_version", "–"))),
+        (UI["prov_area"], area_text if area_text.startswith(str(area.get("source", ""))) else
+         f"{area.get('source', '')}: {area_text}"),
+        (UI["prov_crs"], str(area.get("crs", a.area.crs))),
+        (UI["prov_buffer"], f"{a.area.buffer_m:g} m"),
+        (UI["prov_network"], Tr(
+            f"{fmt_num(net.get('nodes'))} nodes, {fmt_num(net.get('edges'))} edges, {fmt_num(net.get('length_km'), 1)} km",
+            f"{fmt_num(net.get('nodes'))} 个节点，{fmt_num(net.get('edges'))} 条边，{fmt_num(net.get('length_km'), 1)} 公里")),
+        (UI["prov_figures"], ", ".join(figures) if figures else "–"),
+    ]
+
+
+def _kpis(a: Assessment) -> list[tuple[Tr, Any]]:
+    s = a.summary
+    i = s.get("integration") or {}
+    cls = i.get("class") or {}
+    score = s.get("life_convenience_score")
+    out: list[tuple[Tr, Any]] = [(UI["kpi_score"], f"{score:.1f} / 10" if score is not None else "–")]
+    if i:
+        D = i.get("coordination_D")
+        out.append((UI["kpi_D"], Tr(f"{D:.2f} · {cls.get('en')}", f"{D:.2f} · {cls.get('zh')}") if D is not None else "–"))
+        out.append((UI["kpi_lag"], LAG.get(str(i.get("lag_type")), Tr("–", "–"))))
+    out += [
+        (UI["kpi_park"], f"{s.get('area', {}).get('park_area_m2', 0) / 1e4:,.1f} ha"),
+        (UI["kpi_nodes"], fmt_num(s.get("network", {}).get("nodes"))),
+        (UI["kpi_amen"], fmt_num(len(a.amenities))),
+    ]
+    return out
+
+
+def _d_legend() -> list[dict[str, Any]]:
+    from ..indices import COORDINATION_CLASSES
+    from ._bokeh import D_PALETTE
+
+    return [{"colour": D_PALETTE[level - 1], "range": f"{(level - 1) / 10:.1f}–{level / 10:.1f}", "name": Tr(en, zh)}
+            for level, zh, en in COORDINATION_CLASSES]
+
+
+def _viridis_css() -> str:
+    from bokeh.palettes import Viridis256
+
+    stops = [Viridis256[i] for i in np.linspace(0, 255, 11).astype(int)]
+    return "linear-gradient(to right, " + ", ".join(stops) + ")"
+
+
+def _load_basemap(a: Assessment) -> tuple[dict[str, gpd.GeoDataFrame] | None, Tr | None]:
+    from .basemap import basemap_layers
+
+    path = getattr(a, "extract_path", None)
+    if path is None or not Path(path).exists():
+        log.warning("report: no extract path on the assessment; the map has no base layer")
+        return None, UI["no_basemap"]
+    try:
+        return basemap_layers(path, a.area.read_bbox), None
+    except Exception as exc:  # noqa: BLE001 - the base map is context: the report is still worth having
+        log.warning("report: base map could not be read from %s (%s)", path, exc)
+        return None, UI["no_basemap"]
+
+
+def _temp_beside(path: Path) -> Path:
+    """A fresh hidden name in the same folder (created like any file: mode from the umask, not 0600)."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = _temp_beside(path)
+    try:
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None = None,
+                  basemap_note: Tr | None = None, figures: list[str] | None = None) -> str:
+    """The report of an assessment as one HTML string (see :func:`write_report`)."""
+    from bokeh.embed import components
+    from bokeh.embed.bundle import bundle_for_objs_and_resources
+    from bokeh.resources import INLINE
+
+    from ._bokeh import build
+
+    s = a.summary
+    minutes = f"{a.settings.coverage_minutes:g}"
+    parts = build(a, basemap)
+    roots = list(parts.roots.values())
+    script, divs = components(parts.roots)
+    bokeh_js = bundle_for_objs_and_resources(roots, INLINE).scripts()
+    inpark, n_inpark = _named_in_park(a)
+    title = {"en": f"parkscope — {a.area.name}", "zh": f"parkscope — {a.area.name}"}
+    page_data = {"i18n": parts.i18n, "title": title, "stats": parts.stats}
+    ctx = {
+        "name": a.area.name,
+        "title": title,
+        "version": s.get("parkscope_version", ""),
+        "ui": UI,
+        "ui_f": ui,
+        "minutes": minutes,
+        "kpis": _kpis(a),
+        "sentences": summary_sentences(s, minutes),
+        "divs": divs,
+        "legend": parts.legend,
+        "d_legend": _d_legend(),
+        "lag_long": LAG_LONG,
+        "viridis_css": _viridis_css(),
+        "basemap_note": basemap_note,
+        "categories": _category_rows(s),
+        "integration": _integration_rows(s, minutes),
+        "five_park": _five_park_rows(s),
+        "inpark": inpark,
+        "n_inpark": n_inpark,
+        "max_listed": MAX_LISTED_AMENITIES,
+        "methods": methods_paragraphs(s, a.settings),
+        "parameters": json.dumps(s.get("provenance", {}).get("parameters", {}), ensure_ascii=False, indent=2,
+                                 default=_jsonable),
+        "provenance": _provenance_rows(a, figures or []),
+        "osm_date": str(s.get("provenance", {}).get("osm_timestamp") or "–")[:10],
+        "cover_m": f"{a.settings.coverage_distance_m:.0f}",
+        "max_m": f"{a.settings.max_distance_m:g}",
+        "page_json": json_for_script(page_data),
+        "bokeh_js": bokeh_js,
+        "bokeh_script": script,
+    }
+    return _env().get_template("report.html.j2").render(**ctx)
 
 
 def write_report(a: Assessment, path: Path) -> Path:
-    """Render the report of an assessment to ``path`` (one HTML file, no external resources)."""
-    s = a.summary
-    env = jinja2.Environment(autoescape=True)
-    tmpl = env.from_string(_TEMPLATE)
-    score = s["life_convenience_score"]
-    cats = s["categories"]
-    ranked = sorted(((v["share_within_15min"] or 0.0, v) for v in cats.values()), key=lambda p: p[0])
-    weakest = ranked[0][1] if ranked else None
-    minutes = f"{a.settings.coverage_minutes:g}"
-    sentence_en = (
-        f"The park scores {score} out of 10 for everyday life within walking distance; the weakest "
-        f"category is {weakest['en'].lower()} ({(ranked[0][0] or 0) * 100:.0f}% of the park within "
-        f"{minutes} minutes)."
-        if weakest
-        else ""
-    )
-    sentence_zh = (
-        f"园区生活便利度评分为 {score}/10；最薄弱的类别是{weakest['zh']}"
-        f"（{minutes} 分钟步行可达 {(ranked[0][0] or 0) * 100:.0f}%）。"
-        if weakest
-        else ""
-    )
-    match = s["area"].get("match") or {}
-    html = tmpl.render(
-        name=a.area.name,
-        version=s["parkscope_version"],
-        score=score,
-        nodes=s["network"]["nodes"],
-        n_amenities=len(a.amenities),
-        park_ha=f"{s['area']['park_area_m2'] / 1e4:.1f}",
-        sentence_en=sentence_en,
-        sentence_zh=sentence_zh,
-        h3_res=a.settings.h3_resolution,
-        minutes=minutes,
-        cover_m=f"{a.settings.coverage_distance_m:.0f}",
-        categories=list(cats.items()),
-        pct=lambda v: "–" if v is None else f"{100 * v:.0f}%",
-        num=lambda v: "–" if v is None else f"{v:.0f}",
-        k=a.settings.k,
-        max_m=f"{a.settings.max_distance_m:g}",
-        full_m=f"{a.settings.full_credit_m:g}",
-        decay=a.settings.decay,
-        source=a.area.source,
-        match=(f"({match['osm_type']}/{match['osm_id']}, {match['tag']}={match['value']})" if match else ""),
-        buffer_m=f"{a.area.buffer_m:g}",
-        crs=s["area"]["crs"],
-        extract=s["provenance"]["extract"],
-        sha=s["provenance"]["extract_sha256"],
-        osm_ts=s["provenance"]["osm_timestamp"] or "unknown",
-        created=s["provenance"]["created_utc"],
-        attribution=s["provenance"]["attribution"],
-        **_figures(a),
-    )
-    path.write_text(html, encoding="utf-8")
+    """Write the report of an assessment to ``path``, and its PNG figures beside it.
+
+    Parameters
+    ----------
+    a : Assessment
+        With ``extract_path`` set, the map gets its base layer (streets, water, green space,
+        buildings, place names) from that extract; without it the report says the base map is missing.
+    path : Path
+        The HTML file to write (whole or not at all: a temporary file renamed into place).
+
+    Returns
+    -------
+    Path
+        ``path``. ``map.png``, ``radar.png`` and ``coverage.png`` are written to its folder.
+    """
+    from .figures import write_figures
+
+    t0 = time.perf_counter()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    basemap, note = _load_basemap(a)
+    figs = write_figures(a, path.parent, basemap=basemap)
+    html = render_report(a, basemap=basemap, basemap_note=note, figures=list(figs["paths"]))
+    _atomic_write_text(path, html)
+    log.info("report: %s (%.1f MB) in %.1f s", path.name, path.stat().st_size / 1e6, time.perf_counter() - t0)
     return path
