@@ -30,3 +30,15 @@ def test_atomic_dir_appears_whole_or_not_at_all(tmp_path: Path):
 def test_json_writes_nan_as_null(tmp_path: Path):
     write_json({"a": float("nan"), "b": np.float64(1.5), "c": [np.inf]}, tmp_path / "s.json")
     assert json.loads((tmp_path / "s.json").read_text()) == {"a": None, "b": 1.5, "c": [None]}
+
+
+def test_output_folder_gets_the_usual_permissions(tmp_path):
+    import os
+
+    from parkscope.io import atomic_output_dir
+
+    with atomic_output_dir(tmp_path / "out") as tmp:
+        (tmp / "a.txt").write_text("x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o777 & ~umask

@@ -107,6 +107,10 @@ def atomic_output_dir(outdir: str | Path) -> Iterator[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.tmp-", dir=parent))
+        # mkdtemp makes a private (0700) folder: give the output folder the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
     except OSError as exc:
         raise InputError(f"Cannot write to {parent} ({exc.strerror}): choose another -o folder.") from exc
     try:
