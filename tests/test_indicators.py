@@ -139,3 +139,21 @@ def test_feature_sets_find_real_green_space_and_firms(helsinki_net):
     )
     assert all(("office" in t) or ("craft" in t) or ("industrial" in t) or t.get("man_made") == "works"
                for t in firms["tags"])
+
+
+def test_polygon_cover_share_equals_a_plain_overlay_on_real_green_space(osm_dir):
+    from parkscope.grid import cell_polygons
+
+    extract = read_extract(osm_dir / "andorra.osm.pbf", (1.50, 42.49, 1.56, 42.53))
+    crs = CRS.from_epsg(32631)
+    import h3
+
+    ids = sorted(h3.geo_to_cells(shapely.box(1.50, 42.49, 1.56, 42.53).__geo_interface__, 9))
+    cells = gpd.GeoSeries(cell_polygons(ids), crs=4326).to_crs(crs)
+    green = feature_set(extract.features, "green").geometry.to_crs(crs)
+    polys = green[green.geom_type.isin(["Polygon", "MultiPolygon"])]
+    union = shapely.union_all(shapely.make_valid(polys.values))
+    plain = shapely.area(shapely.intersection(cells.values, union)) / shapely.area(cells.values)
+    fast = polygon_cover_share(green, cells)
+    assert fast == pytest.approx(plain, abs=1e-9)
+    assert (fast > 0.5).sum() > 10  # Andorra la Vella's slopes are green: the check is not vacuous
