@@ -129,3 +129,21 @@ def test_name_matching_exact_then_normalised():
     m, closest = match_park_name(named, "Dong Park Science")
     assert m.empty and "Dong-Park" in closest
     assert normalise_name("ＡＢＣ  科技園") == "abc 科技园"
+
+
+def test_share_outside_the_extract_by_hand_and_on_a_cut_export(osm_dir, caplog):
+    import shapely
+    from pyproj import CRS
+
+    from parkscope import assess
+    from parkscope.area import share_outside
+
+    square = shapely.box(10.0, 0.0, 10.02, 0.02)  # at the equator: degrees are near-squares
+    crs = CRS.from_epsg(32632)
+    assert share_outside(square, (10.0, 0.0, 10.01, 0.02), crs) == pytest.approx(0.5, abs=1e-3)
+    assert share_outside(square, (9.0, -1.0, 11.0, 1.0), crs) == 0.0
+    assert share_outside(square, None, crs) == 0.0
+    with caplog.at_level("WARNING"):
+        a = assess(osm_dir / "beijing-xueyuan-road.osm", park="Dong-Park")
+    assert a.summary["area"]["outside_extract_share"] > 0.5  # a 2 km ring around a small API export
+    assert any("outside the data" in r.message for r in caplog.records)

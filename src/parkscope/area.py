@@ -351,3 +351,17 @@ def check_overlap(area: StudyArea, bounds: BBox | None, extract: str | Path) -> 
             f"{w:.4f},{s:.4f},{e:.4f},{n:.4f} (W,S,E,N). Give a --bbox or --boundary inside it, or use "
             "an extract that covers your park."
         )
+
+
+def share_outside(area: BaseGeometry, bounds: BBox | None, crs: CRS) -> float:
+    """Share (0–1) of the WGS84 ``area`` outside the box ``bounds`` (W, S, E, N), by area in ``crs``.
+
+    Used to warn when a study area reaches beyond the data of an extract: streets and amenities
+    there are missing, so scores near that edge come out too low.
+    """
+    if bounds is None or area.is_empty:
+        return 0.0
+    metric = to_crs(area, WGS84, crs)
+    inside = to_crs(shapely.intersection(area, shapely.box(*bounds)), WGS84, crs)
+    total = metric.area
+    return float(max(total - inside.area, 0.0) / total) if total > 0 else 0.0

@@ -20,7 +20,14 @@ import shapely
 from . import __version__
 from .access import k_nearest_by_category
 from .amenities import join_to_network, locate_amenities
-from .area import StudyArea, area_from_bbox, area_from_boundary, area_from_park, check_overlap
+from .area import (
+    StudyArea,
+    area_from_bbox,
+    area_from_boundary,
+    area_from_park,
+    check_overlap,
+    share_outside,
+)
 from .config import Settings, load_settings
 from .diagnosis import (
     cell_indicators,
@@ -256,6 +263,15 @@ def assess(
     say("ingest: reading the extract")
     osm = read_extract(extract, area.read_bbox)
     timings["ingest_s"] = time.perf_counter() - t0
+    # the box the file declares (an OSM API export is complete inside it), else the data read
+    outside = share_outside(area.analysis, extract_bounds(extract) or _data_extent(osm), area.crs)
+    if outside > 0.05:
+        log.warning(
+            "%.0f %% of the study area (park + %g m buffer) lies outside the data of %s: streets and "
+            "amenities there are missing, so scores near that edge come out too low. Use an extract "
+            "that covers the whole area, or a smaller --buffer.",
+            100 * outside, area.buffer_m, extract.name,
+        )
 
     say("network: building the walking network")
     t = time.perf_counter()
@@ -443,6 +459,7 @@ def assess(
             "name": area.name,
             "match": area.match,
             "park_area_m2": round(area.park_area_m2(), 1),
+            "outside_extract_share": round(outside, 4),
             "buffer_m": area.buffer_m,
             "crs": area.crs.to_string(),
             "park_wkt": area.park.wkt,
@@ -488,6 +505,20 @@ def assess(
         summary=summary,
         extract_path=extract,
     )
+
+
+def _data_extent(osm: Any) -> tuple[float, float, float, float] | None:
+    """Box (W, S, E, N) of the data read: the street nodes and the features."""
+    boxes = []
+    if len(osm.node_lonlat):
+        lon, lat = osm.node_lonlat["lon"].to_numpy(), osm.node_lonlat["lat"].to_numpy()
+        boxes.append((lon.min(), lat.min(), lon.max(), lat.max()))
+    if len(osm.features):
+        boxes.append(tuple(osm.features.total_bounds))
+    if not boxes:
+        return None
+    b = np.array(boxes, dtype=np.float64)
+    return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
 
 
 def _counting(progress: Progress | None) -> Callable[[str, int, int], None]:
