@@ -186,3 +186,15 @@ def test_user_indicator_columns_join_the_diagnosis(osm_dir, tables_dir, tmp_path
     assert a.cells["user_health_units"].sum() == pytest.approx(inside["healthcare"].sum())
     assert inside["healthcare"].sum() > 0
     assert "user_health_units" in a.summary["integration"]["model"]["indicator_weights"]
+
+
+def test_a_park_without_walk_nodes_reports_unknowns_not_zeros(osm_dir, tmp_path):
+    # the middle of the Douro in Porto: water, no street
+    a = assess(osm_dir / "porto.osm.pbf", bbox="-8.6305,41.1395,-8.6295,41.1400", buffer_m=800)
+    assert a.summary["life_convenience_score"] is None and np.isnan(a.score)
+    ig = a.summary["integration"]
+    assert ig["jobs_housing_ratio"] is None
+    smart = a.summary["five_park"]["smart"]["indicators"]
+    assert smart["bike_share_15min"]["available"] is False
+    out = a.write(tmp_path / "water")
+    assert (out / "report.html").stat().st_size > 10_000

@@ -91,8 +91,9 @@ class Assessment:
 
     @property
     def score(self) -> float:
-        """The park's life-convenience score (0–10)."""
-        return float(self.summary["life_convenience_score"])
+        """The park's life-convenience score (0–10); NaN when no walk node is in or next to the park."""
+        value = self.summary["life_convenience_score"]
+        return float("nan") if value is None else float(value)
 
     def write(self, outdir: str | Path, report: bool = True) -> Path:
         """Write every output into ``outdir`` (whole or not at all); see docs/outputs in the README."""

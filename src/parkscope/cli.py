@@ -218,9 +218,11 @@ def assess(
                 f"{match['value']!r}, {match['how']})",
                 err=True,
             )
+        score = s["life_convenience_score"]
         click.echo(
-            f"Life-convenience score: {s['life_convenience_score']} / 10  "
-            f"({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)",
+            (f"Life-convenience score: {score} / 10" if score is not None else
+             "Life-convenience score: none (no walk node in or next to the park: is it on water?)")
+            + f"  ({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)",
             err=True,
         )
         ig = s.get("integration") or {}

@@ -633,4 +633,9 @@ def park_measures(
     inter = intersection_mask(network)
     n_inter = shapely.contains_xy(park_m, network.x[inter], network.y[inter]).sum()
     out["intersection_density_park"] = float(n_inter) / park_km2 if park_km2 > 0 else None
+    if not in_catchment.any():
+        # no walk node in or next to the park (on water, say): what a walk reaches is unknown, not 0
+        for key in ("innovation_sites_15min", "bike_share_15min", "ev_charging_15min",
+                    "jobs_housing_balance"):
+            out[key] = None
     return out
