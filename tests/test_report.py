@@ -232,3 +232,13 @@ def test_report_copes_with_missing_figures(assessment):
     html = report_html.render_report(a)
     summary = html.split('<ul class="summary">')[1].split("</ul>")[0]
     assert "Life-convenience score:" in summary and "The park reads as" not in summary
+
+
+def test_summary_warns_when_the_study_area_leaves_the_extract():
+    from parkscope.report._text import summary_sentences
+
+    base = {"life_convenience_score": 5.0, "categories": {}, "area": {"outside_extract_share": 0.89}}
+    texts = summary_sentences(base, "15")
+    assert any("89% of the study area" in t.en and "89%" in t.zh for t in texts)
+    base["area"]["outside_extract_share"] = 0.01
+    assert not any("outside" in t.en for t in summary_sentences(base, "15"))

@@ -338,6 +338,15 @@ def summary_sentences(s: dict[str, Any], minutes: str) -> list[Tr]:
                 "无数据维度：" + "、".join(five[k]["zh"] for k in missing) + "。",
             )
         out.append(text)
+    outside = (s.get("area") or {}).get("outside_extract_share")
+    if outside is not None and outside > 0.05:
+        out.append(Tr(
+            f"Caution: {fmt_pct(outside)} of the study area (the park and its surroundings) lies outside "
+            "the OpenStreetMap extract. Streets and amenities there are missing, so the figures near that "
+            "edge are too low; assess with an extract that covers the whole area.",
+            f"注意：研究区（园区及其周边）有 {fmt_pct(outside)} 位于 OpenStreetMap 数据范围之外，"
+            "该处的道路与设施缺失，靠近边缘的指标会偏低；请使用覆盖整个研究区的数据。",
+        ))
     return out
 
 
