@@ -242,3 +242,11 @@ def test_summary_warns_when_the_study_area_leaves_the_extract():
     assert any("89% of the study area" in t.en and "89%" in t.zh for t in texts)
     base["area"]["outside_extract_share"] = 0.01
     assert not any("outside" in t.en for t in summary_sentences(base, "15"))
+
+
+def test_base_map_draws_rivers_mapped_as_lines(osm_dir):
+    from parkscope.report.basemap import basemap_layers
+
+    water = basemap_layers(osm_dir / "andorra.osm.pbf", (1.50, 42.49, 1.56, 42.53))["water"]
+    # the Valira and its streams run through Andorra la Vella as centre lines only
+    assert (water.geom_type.isin(["LineString", "MultiLineString"])).sum() >= 10

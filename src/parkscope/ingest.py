@@ -59,6 +59,7 @@ BBox = tuple[float, float, float, float]  # (west, south, east, north), WGS84 de
 FEATURE_KEYS: tuple[str, ...] = (
     "amenity", "shop", "leisure", "office", "tourism", "public_transport", "railway", "building",
     "landuse", "natural", "healthcare", "craft", "sport", "historic", "man_made", "emergency",
+    "waterway",
 )
 _FEATURE_SET = frozenset(FEATURE_KEYS)
 #: Object timestamps before this are placeholders (OSM data starts in 2005; osmconvert writes 1970).

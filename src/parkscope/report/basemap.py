@@ -41,6 +41,8 @@ _GREEN = {
                 "orchard", "vineyard", "flowerbed", "greenfield", "plant_nursery"},
     "natural": {"wood", "scrub", "grassland", "heath", "fell"},
 }
+#: Waterways drawn as lines (rivers and canals mapped only by their centre line).
+_WATERWAYS = {"river", "stream", "canal", "drain", "ditch", "tidal_channel"}
 _RAIL = {"rail", "light_rail", "tram", "subway", "narrow_gauge", "monorail", "funicular"}
 #: ``place`` values whose names are shown, largest first (the order decides the label size).
 PLACE_RANKS: tuple[str, ...] = (
@@ -164,6 +166,7 @@ def basemap_layers(extract_path: str | Path, bbox: BBox) -> dict[str, gpd.GeoDat
     is_building = np.array(["building" in t and t.get("building") != "no" for t in tags], dtype=bool)
     is_water = np.array([_matches(t, _WATER) or "water" in t for t in tags], dtype=bool)
     is_coast = np.array([t.get("natural") == "coastline" for t in tags], dtype=bool)
+    is_river = np.array([t.get("waterway") in _WATERWAYS for t in tags], dtype=bool)
     is_green = np.array([_matches(t, _GREEN) for t in tags], dtype=bool) & ~is_water
     is_rail = np.array([t.get("railway") in _RAIL for t in tags], dtype=bool)
 
@@ -174,7 +177,7 @@ def basemap_layers(extract_path: str | Path, bbox: BBox) -> dict[str, gpd.GeoDat
     layers = {
         "streets": streets,
         "rail": pick(is_rail & lineal),
-        "water": pick((is_water & polygonal) | (is_coast & lineal)),
+        "water": pick((is_water & polygonal) | ((is_coast | is_river) & lineal)),
         "green": pick(is_green & polygonal),
         "buildings": pick(is_building & polygonal & ~is_water),
         "places": _read_places(path, bbox),
