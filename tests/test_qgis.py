@@ -188,8 +188,10 @@ def _libgdal() -> ctypes.CDLL | None:
 def test_gdal_reads_the_field_names_as_aliases(assessed):
     """GDAL ≥ 3.7 turns gpkg_data_columns into field alternative names (QGIS's aliases)."""
     lib = _libgdal()
-    if lib is None:
-        pytest.skip("no libgdal shared library to ask (pyogrio built against a static GDAL)")
+    assert lib is not None, (
+        "no libgdal shared library found beside pyogrio or on the system: install pyogrio's wheel "
+        "(it ships libgdal in pyogrio.libs) to check the aliases GDAL and QGIS read"
+    )
     vp, cp = ctypes.c_void_p, ctypes.c_char_p
     for fn, res, args in (
         ("GDALOpenEx", vp, [cp, ctypes.c_uint, vp, vp, vp]),
@@ -202,8 +204,8 @@ def test_gdal_reads_the_field_names_as_aliases(assessed):
         ("GDALVersionInfo", cp, [cp]),
     ):
         getattr(lib, fn).restype, getattr(lib, fn).argtypes = res, args
-    if int(lib.GDALVersionInfo(b"VERSION_NUM")) < 3070000:
-        pytest.skip("GDAL < 3.7 does not read gpkg_data_columns names")
+    version = int(lib.GDALVersionInfo(b"VERSION_NUM"))
+    assert version >= 3070000, f"GDAL {version} < 3.7 does not read gpkg_data_columns names: upgrade pyogrio"
     lib.GDALAllRegister()
     ds = lib.GDALOpenEx(str(assessed[1]).encode(), 0x04, None, None, None)  # GDAL_OF_VECTOR
     assert ds
