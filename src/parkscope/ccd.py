@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .config import unknown_key_error
 from .errors import ConfigError, InputError
 from .indices import (
     coordination,
@@ -66,12 +66,6 @@ class PanelSpec:
     subsystems: tuple[str, ...] = field(default=())
 
 
-def _unknown(key: str, known: list[str], where: str, source: str) -> ConfigError:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(known)}."
-    return ConfigError(f"Unknown key '{key}' in {where} of {source}.{hint}")
-
-
 def load_spec(path: str | Path) -> PanelSpec:
     """Read and check a panel spec TOML (see docs/methods.md, "Coupling coordination of a panel")."""
     path = Path(path)
@@ -84,13 +78,13 @@ def load_spec(path: str | Path) -> PanelSpec:
     src = str(path)
     for key in raw:
         if key not in ("id_column", "model", "indicators"):
-            raise _unknown(key, ["id_column", "model", "indicators"], "the top level", src)
+            raise unknown_key_error(key, ["id_column", "model", "indicators"], "the top level", src)
     if "id_column" not in raw or not isinstance(raw["id_column"], str):
         raise ConfigError(f'{src} needs id_column = "<column naming the rows>" (e.g. "year").')
     model = raw.get("model", {})
     for key, value in model.items():
         if key not in _MODEL_KEYS:
-            raise _unknown(key, list(_MODEL_KEYS), "[model]", src)
+            raise unknown_key_error(key, list(_MODEL_KEYS), "[model]", src)
         allowed = _MODEL_KEYS[key]
         if allowed and value not in allowed:
             raise ConfigError(f"[model] {key} = {value!r} in {src}: use one of {', '.join(allowed)}.")
@@ -100,7 +94,7 @@ def load_spec(path: str | Path) -> PanelSpec:
     for name, ind in indicators.items():
         for key in ind:
             if key not in _INDICATOR_KEYS:
-                raise _unknown(key, list(_INDICATOR_KEYS), f"[indicators.{name}]", src)
+                raise unknown_key_error(key, list(_INDICATOR_KEYS), f"[indicators.{name}]", src)
         if "subsystem" not in ind or "direction" not in ind:
             raise ConfigError(f"[indicators.{name}] in {src} needs subsystem and direction.")
         if ind["direction"] not in ("positive", "negative"):

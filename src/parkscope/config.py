@@ -252,7 +252,8 @@ def _read_shipped(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _unknown(key: str, known: list[str], where: str, source: str) -> ConfigError:
+def unknown_key_error(key: str, known: list[str], where: str, source: str) -> ConfigError:
+    """The error for a key not in ``known``, suggesting the closest one (or listing them all)."""
     close = difflib.get_close_matches(key, known, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(sorted(known))}."
     return ConfigError(f"Unknown key '{key}' in {where} of {source}.{hint} Fix the key or remove it.")
@@ -264,7 +265,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[
     known_top = [*list(_SECTION_KEYS), *_FREE_SECTIONS, "categories"]
     for section, values in override.items():
         if section not in known_top:
-            raise _unknown(section, known_top, "the top level", source)
+            raise unknown_key_error(section, known_top, "the top level", source)
         if not isinstance(values, dict):
             raise ConfigError(f"'{section}' in {source} must be a table ([{section}]).")
         if section == "categories":
@@ -276,7 +277,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[
                     )
                 for k in cat_values:
                     if k not in _CATEGORY_KEYS:
-                        raise _unknown(k, list(_CATEGORY_KEYS), f"[categories.{cat_key}]", source)
+                        raise unknown_key_error(k, list(_CATEGORY_KEYS), f"[categories.{cat_key}]", source)
                 if cat_key in cats:
                     cats[cat_key].update(cat_values)
                 else:
@@ -288,7 +289,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], source: str) -> dict[
         allowed = _SECTION_KEYS[section]
         for k, v in values.items():
             if k not in allowed:
-                raise _unknown(k, list(allowed), f"[{section}]", source)
+                raise unknown_key_error(k, list(allowed), f"[{section}]", source)
             if (isinstance(v, bool) and allowed[k] is not bool) or not isinstance(v, allowed[k]):
                 raise ConfigError(
                     f"'{section}.{k}' in {source} has the wrong type ({type(v).__name__}: {v!r})."
@@ -427,7 +428,7 @@ def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, An
         known = ["table", "subsystem", "direction", "per_km2"]
         for key in table:
             if key not in known:
-                raise _unknown(key, known, f"[diagnosis.user_indicators.{name}]", source)
+                raise unknown_key_error(key, known, f"[diagnosis.user_indicators.{name}]", source)
         if not isinstance(table.get("table"), str):
             raise ConfigError(f'{where} needs table = "FILE[:COLUMN]" (CSV lon/lat or h3, or GeoPackage…).')
         if table.get("subsystem") not in SUBSYSTEMS:

@@ -10,7 +10,6 @@ and their sources: docs/methods.md §9.
 from __future__ import annotations
 
 import csv
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -178,9 +177,9 @@ def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> 
     values: dict[str, float] = {}
     for key, value in park_data.items():
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(known)}."
-            raise ConfigError(f"Unknown key '{key}' in [park_data] of {source}.{hint}")
+            from .config import unknown_key_error
+
+            raise unknown_key_error(key, known, "[park_data]", source)
         if key == "innovation_chain":
             if not isinstance(value, list):
                 raise ConfigError(f"park_data.innovation_chain in {source} must be a list of stages.")

@@ -36,6 +36,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
 from . import coords
+from .config import unknown_key_error
 from .errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ class PopulationParams:
         known = [f.name for f in fields(cls)]
         for key in raw:
             if key not in known:
-                raise _unknown(key, known, "[population]", source)
+                raise unknown_key_error(key, known, "[population]", source)
         missing = [k for k in known if k not in raw]
         if missing:
             raise ConfigError(f"[population] in {source} lacks {', '.join(missing)}.")
@@ -237,12 +238,6 @@ _PARAM_KINDS: dict[str, str] = {
 }
 
 
-def _unknown(key: str, known: list[str], where: str, source: str) -> ConfigError:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(sorted(known))}."
-    return ConfigError(f"Unknown key '{key}' in {where} of {source}.{hint} Fix the key or remove it.")
-
-
 def _number(v: Any, where: str, source: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         raise ConfigError(f"{where} in {source} must be a number (got {type(v).__name__}: {v!r}).")
@@ -255,7 +250,7 @@ def _check_table(key: str, table: Mapping[str, Any], source: str) -> dict[str, A
         where = f"population.{key}.{k}"
         if key == "m2_per_worker":
             if k not in (*JOB_USES, "other"):
-                raise _unknown(k, [*JOB_USES, "other"], f"population.{key}", source)
+                raise unknown_key_error(k, [*JOB_USES, "other"], f"population.{key}", source)
             out[k] = _number(v, where, source)
             if out[k] < 0:
                 raise ConfigError(f"{where} in {source} must be >= 0 (0 means no jobs).")
@@ -315,7 +310,7 @@ def load_population_params(
         known = [f.name for f in fields(PopulationParams)]
         for key, value in overrides.items():
             if key not in known:
-                raise _unknown(key, known, "[population]", source)
+                raise unknown_key_error(key, known, "[population]", source)
             if isinstance(raw[key], dict):
                 if not isinstance(value, Mapping):
                     raise ConfigError(
