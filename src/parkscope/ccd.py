@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import unknown_key_error
+from .config import read_toml_file, unknown_key_error
 from .errors import ConfigError, InputError
 from .indices import (
     coordination,
@@ -69,12 +68,7 @@ class PanelSpec:
 def load_spec(path: str | Path) -> PanelSpec:
     """Read and check a panel spec TOML (see docs/methods.md, "Coupling coordination of a panel")."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Spec file {path} does not exist: check the path given to --spec.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Spec file {path} is not valid TOML ({exc}). Fix its syntax.") from exc
+    raw = read_toml_file(path, "Spec file", "--spec")
     src = str(path)
     for key in raw:
         if key not in ("id_column", "model", "indicators"):

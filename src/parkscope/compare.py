@@ -261,8 +261,8 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
         ``development_T``, ``coordination_D``, ``level``, ``class_en``, ``class_zh``, ``lag_type``.
         ``attrs["indicators"]`` lists the indicators used.
     """
-    from .ccd import PanelSpec, coupling_panel
-    from .indices import lag_type
+    from .config import DiagnosisSettings
+    from .diagnosis import Indicator, coupled_indices
 
     if len(summaries) < 2:
         raise InputError("--reference parks needs at least two assessed parks to compare.")
@@ -278,40 +278,32 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
             "parkscope). Assess the park again to benchmark it against others."
         )
     common = [k for k in tables[0] if all(k in t and t[k].get("value") is not None for t in tables)]
+    values = pd.DataFrame({k: [float(t[k]["value"]) for t in tables] for k in common})
+    indicators = [
+        Indicator(k, tables[0][k]["subsystem"], tables[0][k]["direction"], bool(tables[0][k].get("log")),
+                  k, k, "")
+        for k in common
+    ]
     model = _dict(_dict(summaries[0].get("integration")).get("model"))
-    use_log = bool(model.get("log_transform", True))
-    panel = pd.DataFrame({"park": np.arange(len(summaries))})
-    spec_ind = {}
-    for key in common:
-        meta = tables[0][key]
-        v = np.array([float(t[key]["value"]) for t in tables])
-        if np.ptp(v) == 0:
-            continue  # the same in every park: no information
-        panel[key] = np.log1p(np.maximum(v, 0)) if (meta.get("log") and use_log) else v
-        spec_ind[key] = {"subsystem": meta["subsystem"], "direction": meta["direction"], "weight": 1.0}
-    subsystems = ("industry", "city", "people")
-    for sub in subsystems:
-        if not any(m["subsystem"] == sub for m in spec_ind.values()):
-            panel[f"_none_{sub}"] = 0.0
-            spec_ind[f"_none_{sub}"] = {"subsystem": sub, "direction": "positive", "weight": 1.0}
     exponent = model.get("coupling_exponent")
-    spec = PanelSpec(
-        id_column="park", indicators=spec_ind, weights="entropy", entropy_scope="subsystem",
-        coupling=model.get("coupling", "classic") if model.get("coupling") in ("classic", "wang2021")
-        else "classic",
+    settings = DiagnosisSettings(
+        weights="entropy",
+        coupling=model.get("coupling") if model.get("coupling") in ("classic", "wang2021") else "classic",
         coupling_exponent=None if exponent is None else float(exponent),
-        lag_threshold=float(model.get("lag_threshold", 0.1)), subsystems=subsystems,
+        lag_threshold=float(model.get("lag_threshold", 0.1)),
+        log_transform=bool(model.get("log_transform", True)),
+        min_presence=0.0,  # a handful of parks: every indicator that differs counts
     )
-    result = coupling_panel(panel, spec)
+    result = coupled_indices(values, indicators, settings)
     out = pd.DataFrame(
         {
             "industry": result["U_industry"], "city": result["U_city"], "people": result["U_people"],
             "coupling_C": result["C"], "development_T": result["T"], "coordination_D": result["D"],
             "level": result["level"], "class_en": result["class_en"], "class_zh": result["class_zh"],
+            "lag_type": result["lag_type"],
         }
     )
-    out["lag_type"] = lag_type(out["industry"].to_numpy(), out["city"].to_numpy(), spec.lag_threshold)
-    out.attrs["indicators"] = [k for k in spec_ind if not k.startswith("_")]
+    out.attrs["indicators"] = [k for k in common if k not in result.attrs["left_out_constant"]]
     return out
 
 

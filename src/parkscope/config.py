@@ -247,6 +247,17 @@ _CATEGORY_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+def read_toml_file(path: str | Path, what: str, option: str) -> dict[str, Any]:
+    """Read a user's TOML file; a missing file or bad syntax is a ConfigError naming ``option``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} does not exist: check the path given to {option}.")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML ({exc}). Fix its syntax.") from exc
+
+
 def _read_shipped(name: str) -> dict[str, Any]:
     text = resources.files("parkscope").joinpath("data", name).read_text(encoding="utf-8")
     return tomllib.loads(text)
@@ -419,6 +430,7 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
 
 def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
     from .diagnosis import SUBSYSTEMS
+    from .population import _split_spec
 
     out = {}
     for name, table in raw.items():
@@ -435,13 +447,11 @@ def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, An
             raise ConfigError(f"{where}: subsystem must be one of {', '.join(SUBSYSTEMS)}.")
         if table.get("direction", "positive") not in ("positive", "negative"):
             raise ConfigError(f"{where}: direction must be 'positive' or 'negative'.")
-        spec = table["table"]
-        has_column = ":" in spec and not Path(spec).exists()
-        path, sep, column = spec.rpartition(":") if has_column else (spec, "", "")
-        if source != "the shipped defaults" and not Path(path).is_absolute():
-            path = str(Path(source).parent / path)  # relative to the config file
+        path, column = _split_spec(table["table"])
+        if source != "the shipped defaults" and not path.is_absolute():
+            path = Path(source).parent / path  # relative to the config file
         out[name] = {
-            "table": path + (sep + column if sep else ""),
+            "table": str(path) + (f":{column}" if column else ""),
             "subsystem": table["subsystem"],
             "direction": table.get("direction", "positive"),
             "per_km2": bool(table.get("per_km2", True)),
@@ -543,12 +553,7 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     source = "the shipped defaults"
     if config is not None:
         path = Path(config)
-        if not path.is_file():
-            raise ConfigError(f"Config file {path} does not exist: check the path given to --config.")
-        try:
-            user = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Config file {path} is not valid TOML ({exc}). Fix its syntax.") from exc
+        user = read_toml_file(path, "Config file", "--config")
         source = str(path)
         park_data = user.get("park_data")
         for key in ("firms_csv", "space_csv"):

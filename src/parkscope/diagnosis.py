@@ -334,11 +334,39 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
         log.warning("fewer than two cells with walk nodes: no diagnosis")
         out.attrs["weights"], out.attrs["left_out_sparse"], out.attrs["left_out_constant"] = {}, [], []
         return out
-    panel = pd.DataFrame({"cell": values.index[rows]})
+    result = coupled_indices(values.iloc[rows], indicators, settings)
+    for col, src in (
+        *((sub, f"U_{sub}") for sub in SUBSYSTEMS),
+        ("coupling_C", "C"), ("development_T", "T"), ("coordination_D", "D"),
+        ("coordination_level", "level"), ("coordination_class_zh", "class_zh"),
+        ("coordination_class_en", "class_en"), ("lag_type", "lag_type"),
+    ):
+        out.iloc[rows, out.columns.get_loc(col)] = result[src].to_numpy()
+    out.attrs.update(result.attrs)
+    return out
+
+
+def coupled_indices(
+    values: pd.DataFrame, indicators: list[Indicator], settings: DiagnosisSettings
+) -> pd.DataFrame:
+    """U of each subsystem, C, T, D, class and lag type of every row of raw indicator values.
+
+    The shared core of the cell diagnosis (rows = cells) and of benchmarking (rows = parks,
+    :func:`parkscope.compare.benchmark_indices`): indicators equal in every row are left out,
+    so are those above their minimum in fewer than ``min_presence`` of the rows; ``log1p`` where
+    the indicator asks for it and ``log_transform`` is on; a subsystem left without indicators
+    gets U = 0; then :func:`parkscope.ccd.coupling_panel` with the settings' model.
+
+    Returns
+    -------
+    DataFrame
+        ``U_industry``, ``U_city``, ``U_people``, ``C``, ``T``, ``D``, ``level``, ``class_zh``,
+        ``class_en``, ``lag_type``; ``attrs``: ``weights``, ``left_out_sparse``, ``left_out_constant``.
+    """
+    panel = pd.DataFrame({"row": np.arange(len(values))})
     sparse, constant = [], []
     for ind in indicators:
-        v = values[ind.key].to_numpy(dtype=np.float64)[rows]
-        v = np.nan_to_num(v, nan=0.0)
+        v = np.nan_to_num(values[ind.key].to_numpy(dtype=np.float64), nan=0.0)
         presence = float(np.mean(v > v.min()))
         if presence == 0:
             constant.append(ind.key)  # no information (e.g. no building mapped): would dilute U
@@ -348,21 +376,21 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
             sparse.append(ind.key)
             continue
         panel[ind.key] = np.log1p(np.maximum(v, 0)) if (ind.log and settings.log_transform) else v
-    indicators = [i for i in indicators if i.key not in sparse and i.key not in constant]
+    used = [i for i in indicators if i.key not in sparse and i.key not in constant]
     for sub in SUBSYSTEMS:
-        if not any(i.subsystem == sub for i in indicators):
-            # keep the subsystem: a constant column gives U = 0 for every cell
+        if not any(i.subsystem == sub for i in used):
+            # keep the subsystem: a constant column gives U = 0 for every row
             panel[f"_none_{sub}"] = 0.0
-            indicators.append(Indicator(f"_none_{sub}", sub, "positive", False, "", "", ""))
+            used.append(Indicator(f"_none_{sub}", sub, "positive", False, "", "", ""))
     spec = PanelSpec(
-        id_column="cell",
+        id_column="row",
         indicators={
             i.key: {
                 "subsystem": i.subsystem,
                 "direction": i.direction,
                 "weight": settings.indicator_weights.get(i.key, 1.0),
             }
-            for i in indicators
+            for i in used
         },
         weights="given" if settings.weights in ("given", "ahp") else settings.weights,
         entropy_scope="subsystem",
@@ -373,22 +401,17 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
         lag_threshold=settings.lag_threshold,
         subsystems=SUBSYSTEMS,
     )
-    result = coupling_panel(panel, spec)
-    for s in SUBSYSTEMS:
-        out.iloc[rows, out.columns.get_loc(s)] = result[f"U_{s}"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("coupling_C")] = result["C"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("development_T")] = result["T"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("coordination_D")] = result["D"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("coordination_level")] = result["level"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("coordination_class_zh")] = result["class_zh"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("coordination_class_en")] = result["class_en"].to_numpy()
-    out.iloc[rows, out.columns.get_loc("lag_type")] = lag_type(
+    result = coupling_panel(panel, spec).drop(columns="row")
+    result["lag_type"] = lag_type(
         result["U_industry"].to_numpy(), result["U_city"].to_numpy(), settings.lag_threshold
     )
-    out.attrs["weights"] = {k: v for k, v in result.attrs.get("weights", {}).items() if not k.startswith("_")}
-    out.attrs["left_out_sparse"] = sparse
-    out.attrs["left_out_constant"] = constant
-    return out
+    weights = result.attrs.get("weights", {})
+    result.attrs = {
+        "weights": {k: v for k, v in weights.items() if not k.startswith("_")},
+        "left_out_sparse": sparse,
+        "left_out_constant": constant,
+    }
+    return result
 
 
 def couple(U: np.ndarray, settings: DiagnosisSettings) -> tuple[float, float, float]:
