@@ -256,8 +256,9 @@ def assess(
         name: read_counts_table(u["table"], "residents", table_crs)
         for name, u in settings.diagnosis.user_indicators.items()
     }
+    declared = extract_bounds(extract)
     try:
-        check_overlap(area, extract_bounds(extract), extract)
+        check_overlap(area, declared, extract)
     except AreaError:
         # a header box can be smaller than the data (OSM API exports): confirm with the real extent
         check_overlap(area, scan_data_bounds(extract), extract)
@@ -265,7 +266,7 @@ def assess(
     osm = read_extract(extract, area.read_bbox)
     timings["ingest_s"] = time.perf_counter() - t0
     # the box the file declares (an OSM API export is complete inside it), else the data read
-    outside = share_outside(area.analysis, extract_bounds(extract) or _data_extent(osm), area.crs)
+    outside = share_outside(area.analysis, declared or _data_extent(osm), area.crs)
     if outside > 0.05:
         log.warning(
             "%.0f %% of the study area (park + %g m buffer) lies outside the data of %s: streets and "
