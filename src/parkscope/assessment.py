@@ -49,6 +49,15 @@ from .population import (
     load_population_params,
     read_counts_table,
 )
+from .quality import (
+    DataQuality,
+    amenities_quality,
+    buildings_quality,
+    cell_measures,
+    cell_statuses,
+    counts_quality,
+    network_quality,
+)
 from .score import category_scores, life_convenience
 
 log = logging.getLogger(__name__)
@@ -266,7 +275,9 @@ def assess(
     osm = read_extract(extract, area.read_bbox)
     timings["ingest_s"] = time.perf_counter() - t0
     # the box the file declares (an OSM API export is complete inside it), else the data read
-    outside = share_outside(area.analysis, declared or _data_extent(osm), area.crs)
+    data_box = declared or _data_extent(osm)
+    outside = share_outside(area.analysis, data_box, area.crs)
+    park_outside = share_outside(area.park, data_box, area.crs)
     if outside > 0.05:
         log.warning(
             "%.0f %% of the study area (park + %g m buffer) lies outside the data of %s: streets and "
@@ -414,6 +425,14 @@ def assess(
             park_counts[kind] = float(buildings[kind].to_numpy()[b_in_park].sum()) if len(buildings) else 0.0
     timings["population_s"] = time.perf_counter() - t
 
+    say("quality: how complete each input layer is")
+    t = time.perf_counter()
+    quality = measure_quality(
+        cells, cells_metric, network, buildings, (np.asarray(bx), np.asarray(by)), amen, joined,
+        counts, sources, (outside, park_outside), int(park_nodes.sum()), len(settings.categories),
+    )
+    timings["quality_s"] = time.perf_counter() - t
+
     say("indices: industry–city–people diagnosis and five-park scorecard")
     t = time.perf_counter()
     node_cell = cells_of(network, settings.h3_resolution)
@@ -427,23 +446,27 @@ def assess(
             cells["h3"].to_numpy()).fillna(0.0).to_numpy(dtype=np.float64)
         per_km2 = settings.diagnosis.user_indicators[name]["per_km2"]
         values[f"user_{name}"] = total / (cells["area_m2"].to_numpy() / 1e6) if per_km2 else total
-    diag = diagnose_cells(values, cells["n_nodes"].to_numpy() > 0, settings.diagnosis)
+    diag = diagnose_cells(values, cells["n_nodes"].to_numpy() > 0, settings.diagnosis, quality.cell_status)
     park_node_idx = np.nonzero(park_nodes)[0]
     in_catchment = catchment(network, park_node_idx, cover)
     with_counts = pd.concat([diag, values[["jobs", "residents"]]], axis=1)
     with_counts.attrs = dict(diag.attrs)
     integration = park_integration(
-        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources, park_counts, values
+        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources, park_counts, values,
+        quality=quality,
     )
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
     measures = park_measures(
         park_m, cells, values, network, in_catchment, reach, in_area, buildings, integration,
-        park_score, settings.diagnosis,
+        park_score, settings.diagnosis, quality=quality,
     )
     five_park = scorecard(measures, read_park_data(settings.park_data))
+    measured = quality.cell_measures[["street_km_per_km2", "buildings", "amenities", "built_up"]].rename(
+        columns={"buildings": "buildings_mapped", "amenities": "amenity_points"}
+    )
     cells = gpd.GeoDataFrame(
-        pd.concat([cells, values.drop(columns=[c for c in values.columns if c in cells.columns]), diag],
-                  axis=1),
+        pd.concat([cells, values.drop(columns=[c for c in values.columns if c in cells.columns]), diag,
+                   measured], axis=1),
         geometry="geometry",
         crs=cells.crs,
     )
@@ -479,6 +502,7 @@ def assess(
             "count": len(cells),
             "in_park": int(cells["in_park"].sum()),
         },
+        "data_quality": quality.summary(),
         "integration": integration,
         "five_park": five_park,
         "buildings": {
@@ -507,6 +531,53 @@ def assess(
         summary=summary,
         extract_path=extract,
     )
+
+
+def measure_quality(
+    cells: gpd.GeoDataFrame,
+    cells_metric: gpd.GeoSeries,
+    network: WalkNetwork,
+    buildings: gpd.GeoDataFrame,
+    building_xy: tuple[np.ndarray, np.ndarray],
+    amen: gpd.GeoDataFrame,
+    joined: pd.DataFrame,
+    counts: dict[str, np.ndarray],
+    sources: dict[str, str],
+    outside_extract: tuple[float, float],
+    park_nodes: int,
+    n_categories: int,
+    coverage: dict[str, float | None] | None = None,
+    errors: dict[str, Any] | None = None,
+) -> DataQuality:
+    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
+
+    ``outside_extract`` is the share of the study area and of the park outside the extract's data.
+    """
+    first = ~joined["amenity_id"].duplicated().to_numpy()
+    ax = shapely.get_x(amen.geometry.values)[first]
+    ay = shapely.get_y(amen.geometry.values)[first]
+    footprint = buildings["footprint_m2"].to_numpy(np.float64) if len(buildings) else np.zeros(0)
+    measures = cell_measures(cells_metric, network, building_xy, footprint, (ax, ay))
+    levels_share = float((buildings["levels_source"] != "default").mean()) if len(buildings) else 0.0
+    coverage, errors = coverage or {}, errors or {}
+    build_q = buildings_quality(measures, levels_share, len(buildings))
+    residents_known = (
+        float(counts["residents"].sum()) if sources["residents"] != "osm_buildings" else None
+    )
+    layers = {
+        "network": network_quality(network, measures, outside_extract[0], park_nodes, outside_extract[1]),
+        "amenities": amenities_quality(
+            measures, int(first.sum()), int(joined["category"].nunique()), n_categories, residents_known
+        ),
+        "buildings": build_q,
+        **{
+            kind: counts_quality(kind, sources[kind], float(counts[kind].sum()), build_q,
+                                 coverage.get(kind), errors.get(kind))
+            for kind in ("jobs", "residents")
+        },
+    }
+    status = cell_statuses(layers, measures, sources, cells["n_nodes"].to_numpy() > 0)
+    return DataQuality(layers, status, measures)
 
 
 def _data_extent(osm: Any) -> tuple[float, float, float, float] | None:

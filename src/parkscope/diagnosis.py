@@ -36,6 +36,7 @@ from .indicators import (
 from .indices import coordination, coordination_class, coupling_classic, coupling_wang2021, lag_type
 from .indices import development_index as development
 from .network import WalkNetwork
+from .quality import FIXES, DataQuality
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -62,6 +63,9 @@ class Indicator:
         ``diagnosis.log_transform`` is on.
     en, zh, unit : str
         Labels for reports.
+    layers : tuple of str
+        The input layers (:data:`parkscope.quality.LAYERS`) the indicator rests on: where one of
+        them is missing, the indicator is unknown (NaN), never 0. Empty for the user's own tables.
     """
 
     key: str
@@ -71,34 +75,44 @@ class Indicator:
     en: str
     zh: str
     unit: str
+    layers: tuple[str, ...] = ()
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("job_density", "industry", "positive", True, "Job density", "就业岗位密度", "jobs/km²"),
+    Indicator("job_density", "industry", "positive", True, "Job density", "就业岗位密度", "jobs/km²",
+              layers=("jobs",)),
     Indicator("workplace_floor_ratio", "industry", "positive", True,
-              "Workplace floor area per land area", "产业建筑面积/用地面积", "m²/m²"),
+              "Workplace floor area per land area", "产业建筑面积/用地面积", "m²/m²", layers=("buildings",)),
     Indicator("firms_15min", "industry", "positive", True,
-              "Firms and workplaces mapped within 15 min", "15分钟步行范围内企业与机构数", "count"),
+              "Firms and workplaces mapped within 15 min", "15分钟步行范围内企业与机构数", "count",
+              layers=("amenities",)),
     Indicator("innovation_sites_15min", "industry", "positive", True,
               "Research, university and incubator sites within 15 min",
-              "15分钟步行范围内科研、高校与孵化机构数", "count"),
-    Indicator("life_convenience", "city", "positive", False, "Life-convenience score", "生活便利度", "0–10"),
+              "15分钟步行范围内科研、高校与孵化机构数", "count", layers=("amenities",)),
+    Indicator("life_convenience", "city", "positive", False, "Life-convenience score", "生活便利度", "0–10",
+              layers=("amenities",)),
     Indicator("amenity_diversity", "city", "positive", False,
-              "Amenity mix within 15 min (Shannon evenness)", "15分钟步行范围内设施多样性", "0–1"),
+              "Amenity mix within 15 min (Shannon evenness)", "15分钟步行范围内设施多样性", "0–1",
+              layers=("amenities",)),
     Indicator("transit_access", "city", "positive", False,
-              "Public transport access", "公共交通可达性", "0–1"),
-    Indicator("green_share", "city", "positive", False, "Green space share", "绿地占比", "0–1"),
-    Indicator("park_access", "city", "positive", False, "Park access", "公园可达性", "0–1"),
+              "Public transport access", "公共交通可达性", "0–1", layers=("amenities",)),
+    Indicator("green_share", "city", "positive", False, "Green space share", "绿地占比", "0–1",
+              layers=("amenities",)),
+    Indicator("park_access", "city", "positive", False, "Park access", "公园可达性", "0–1",
+              layers=("amenities",)),
     Indicator("intersection_density", "city", "positive", True,
-              "Street intersection density", "路网交叉口密度", "per km²"),
+              "Street intersection density", "路网交叉口密度", "per km²", layers=("network",)),
     Indicator("resident_density", "people", "positive", True,
-              "Resident density", "居住人口密度", "residents/km²"),
+              "Resident density", "居住人口密度", "residents/km²", layers=("residents",)),
     Indicator("jobs_housing_balance", "people", "positive", False,
-              "Jobs–housing balance within 15 min", "15分钟步行范围内职住平衡度", "0–1"),
+              "Jobs–housing balance within 15 min", "15分钟步行范围内职住平衡度", "0–1",
+              layers=("jobs", "residents")),
     Indicator("housing_floor_share", "people", "positive", False,
-              "Housing share of floor area", "居住建筑面积占比", "0–1"),
+              "Housing share of floor area", "居住建筑面积占比", "0–1", layers=("buildings",)),
 )
 INDICATOR_BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
+#: The layer that carries most of each subsystem's weight: where it is missing, the sub-index is unknown.
+KEY_LAYER: dict[str, str] = {"industry": "jobs", "city": "amenities", "people": "residents"}
 #: Indicators read from cell columns of the accessibility stage, and the taxonomy category they need.
 _FROM_CATEGORY = {"transit_access": "transit", "park_access": "parks"}
 
@@ -303,7 +317,39 @@ def active_indicators(values: pd.DataFrame, settings: DiagnosisSettings) -> list
     ]
 
 
-def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisSettings) -> pd.DataFrame:
+def mask_unmeasurable(
+    values: pd.DataFrame, indicators: list[Indicator], cell_status: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Indicator values with NaN (unknown) where a layer the indicator rests on is missing.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Raw indicator values per cell.
+    indicators : list of Indicator
+    cell_status : DataFrame or None
+        Per-cell status of each layer (:attr:`parkscope.quality.DataQuality.cell_status`); None
+        leaves the values as they are.
+    """
+    if cell_status is None:
+        return values
+    out = values.copy()
+    for ind in indicators:
+        missing = np.zeros(len(values), dtype=bool)
+        for layer in ind.layers:
+            if layer in cell_status.columns:
+                missing |= (cell_status[layer] == "missing").to_numpy()
+        if missing.any():
+            out.loc[missing, ind.key] = np.nan
+    return out
+
+
+def diagnose_cells(
+    values: pd.DataFrame,
+    valid: np.ndarray,
+    settings: DiagnosisSettings,
+    cell_status: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Sub-indices, coupling coordination, class and lag type of each cell.
 
     Parameters
@@ -313,15 +359,22 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
     valid : ndarray of bool
         Cells that take part (those with walk nodes); the others get NaN / ``""``.
     settings : DiagnosisSettings
+    cell_status : DataFrame, optional
+        Per-cell status of each input layer (:mod:`parkscope.quality`). An indicator resting on a
+        layer missing in a cell is unknown there; a sub-index whose key layer (:data:`KEY_LAYER`)
+        is missing is unknown (NaN, never 0), and so are C, T, D, class and lag type.
 
     Returns
     -------
     DataFrame
         ``industry``, ``city``, ``people`` (U, 0–1), ``coupling_C``, ``development_T``,
         ``coordination_D``, ``coordination_level``, ``coordination_class_zh``,
-        ``coordination_class_en``, ``lag_type``; plus ``weights`` in ``.attrs``.
+        ``coordination_class_en``, ``lag_type``, ``data_status`` (``ok`` | ``thin`` |
+        ``insufficient_data``) and ``data_missing`` (the missing layers, ``;``-separated); plus
+        ``weights`` in ``.attrs``.
     """
     indicators = active_indicators(values, settings)
+    values = mask_unmeasurable(values, indicators, cell_status)
     out = pd.DataFrame(index=values.index)
     for col in [*SUBSYSTEMS, "coupling_C", "development_T", "coordination_D"]:
         out[col] = np.nan
@@ -329,21 +382,53 @@ def diagnose_cells(values: pd.DataFrame, valid: np.ndarray, settings: DiagnosisS
     out["coordination_class_zh"] = ""
     out["coordination_class_en"] = ""
     out["lag_type"] = ""
+    valid = np.asarray(valid, dtype=bool)
     rows = np.nonzero(valid)[0]
     if rows.size < 2:
         log.warning("fewer than two cells with walk nodes: no diagnosis")
         out.attrs["weights"], out.attrs["left_out_sparse"], out.attrs["left_out_constant"] = {}, [], []
-        return out
-    result = coupled_indices(values.iloc[rows], indicators, settings)
-    for col, src in (
-        *((sub, f"U_{sub}") for sub in SUBSYSTEMS),
-        ("coupling_C", "C"), ("development_T", "T"), ("coordination_D", "D"),
-        ("coordination_level", "level"), ("coordination_class_zh", "class_zh"),
-        ("coordination_class_en", "class_en"), ("lag_type", "lag_type"),
-    ):
-        out.iloc[rows, out.columns.get_loc(col)] = result[src].to_numpy()
-    out.attrs.update(result.attrs)
+    else:
+        result = coupled_indices(values.iloc[rows], indicators, settings)
+        for col, src in (
+            *((sub, f"U_{sub}") for sub in SUBSYSTEMS),
+            ("coupling_C", "C"), ("development_T", "T"), ("coordination_D", "D"),
+            ("coordination_level", "level"), ("coordination_class_zh", "class_zh"),
+            ("coordination_class_en", "class_en"), ("lag_type", "lag_type"),
+        ):
+            out.iloc[rows, out.columns.get_loc(col)] = result[src].to_numpy()
+        out.attrs.update(result.attrs)
+    if cell_status is not None:
+        for sub, layer in KEY_LAYER.items():
+            out.loc[(cell_status[layer] == "missing").to_numpy(), sub] = np.nan
+    unknown = out[list(SUBSYSTEMS)].isna().any(axis=1).to_numpy()
+    out.loc[unknown, ["coupling_C", "development_T", "coordination_D"]] = np.nan
+    out.loc[unknown, "coordination_level"] = 0
+    out.loc[unknown, ["coordination_class_zh", "coordination_class_en", "lag_type"]] = ""
+    out["data_status"], out["data_missing"] = cell_data_status(cell_status, valid, unknown)
     return out
+
+
+def cell_data_status(
+    cell_status: pd.DataFrame | None, valid: np.ndarray, unknown: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``data_status`` and ``data_missing`` of each cell.
+
+    ``insufficient_data`` where the cell has no walk node or a sub-index is unknown; ``thin`` where
+    a layer it uses is thin; else ``ok``. ``data_missing`` names the missing layers (``;``).
+    """
+    n = len(valid)
+    status = np.where(unknown | ~valid, "insufficient_data", "ok").astype(object)
+    if cell_status is None:
+        return status, np.full(n, "", dtype=object)
+    layers = list(cell_status.columns)
+    table = cell_status.to_numpy(dtype=object)
+    thin = (table == "thin").any(axis=1)
+    status[(status == "ok") & thin] = "thin"
+    missing = np.array(
+        [";".join(layer for layer, st in zip(layers, row, strict=True) if st == "missing") for row in table],
+        dtype=object,
+    )
+    return status, missing
 
 
 def coupled_indices(
@@ -437,6 +522,7 @@ def park_integration(
     sources: Mapping[str, str],
     park_counts: Mapping[str, float] | None = None,
     values: pd.DataFrame | None = None,
+    quality: DataQuality | None = None,
 ) -> dict[str, Any]:
     """The ``integration`` block of summary.json.
 
@@ -448,17 +534,8 @@ def park_integration(
     of every indicator (the overlap-weighted mean over its cells), which ``parkscope compare
     --reference parks`` normalises across a set of parks.
     """
-    w = cells["park_overlap_m2"].to_numpy(dtype=np.float64)
-    ok = (w > 0) & diag["industry"].notna().to_numpy()
-    if not ok.any():
-        # a park smaller than any cell centre and with no walk node: use the cells it touches
-        ok = diag["industry"].notna().to_numpy() & cells["in_park"].to_numpy()
-        w = np.ones(len(cells))
-    U = (
-        np.array([np.average(diag[s].to_numpy()[ok], weights=w[ok]) for s in SUBSYSTEMS])
-        if ok.any()
-        else np.full(3, np.nan)
-    )
+    w, ok = park_cell_weights(cells)
+    U, missing = park_subindices(diag, w, ok, settings, quality)
     if np.isfinite(U).all():
         C, T, D = couple(U, settings)
         level, zh, en = coordination_class(np.array([D]))
@@ -466,15 +543,25 @@ def park_integration(
         cls = {"level": int(level[0]), "zh": str(zh[0]), "en": str(en[0])}
     else:
         C = T = D = float("nan")
-        cls, lag = {"level": None, "zh": None, "en": None}, None
-    jobs_15 = float(reach.node_values[in_catchment, 0].sum())
-    res_15 = float(reach.node_values[in_catchment, 1].sum())
+        cls, lag = None, None
+    lagging = weakest_subsystem(U, settings.lag_threshold)
+    network_ok = quality is None or quality.status("network") != "missing"
+    known = {
+        kind: network_ok and (quality is None or quality.status(kind) != "missing")
+        for kind in ("jobs", "residents")
+    }
+    jobs_15 = float(reach.node_values[in_catchment, 0].sum()) if known["jobs"] else float("nan")
+    res_15 = float(reach.node_values[in_catchment, 1].sum()) if known["residents"] else float("nan")
     ratio = jobs_15 / res_15 if res_15 > 0 else float("nan")
+    reading = jobs_housing_reading(ratio, settings) if all(known.values()) else "unknown"
     share = cells["park_overlap_m2"].to_numpy() / cells["area_m2"].to_numpy()
     in_park = dict(park_counts or {})
     for kind in ("jobs", "residents"):
         in_park.setdefault(kind, float(np.nansum(diag[kind].to_numpy() * share)))
     return {
+        "status": "ok" if not missing else "insufficient_data",
+        "missing": missing,
+        "cautions": _cautions(quality),
         "industry": _r(U[0]),
         "city": _r(U[1]),
         "people": _r(U[2]),
@@ -484,17 +571,23 @@ def park_integration(
         "class": cls,
         "lag_type": lag,
         "lag_type_zh": LAG_LABELS[lag][0] if lag else None,
-        "jobs": round(jobs_15),
-        "residents": round(res_15),
+        **lagging,
+        "jobs": _round_count(jobs_15),
+        "residents": _round_count(res_15),
         "jobs_housing_ratio": _r(ratio),
-        "jobs_housing_reading": jobs_housing_reading(ratio, settings),
+        "jobs_housing_reading": reading,
         "catchment": f"nodes within {within_m:.0f} m walk of the park",
-        "jobs_in_park": round(in_park["jobs"]),
-        "residents_in_park": round(in_park["residents"]),
+        "jobs_in_park": _round_count(in_park["jobs"]) if known["jobs"] else None,
+        "residents_in_park": _round_count(in_park["residents"]) if known["residents"] else None,
         "jobs_source": sources["jobs"],
         "residents_source": sources["residents"],
         "cells_diagnosed": int(diag["industry"].notna().sum()),
-        "indicators": _park_indicator_values(values, w, ok, settings, diag.attrs),
+        "indicators": _park_indicator_values(
+            None if values is None else mask_unmeasurable(
+                values, active_indicators(values, settings), quality.cell_status if quality else None
+            ),
+            w, ok, settings, diag.attrs,
+        ),
         "model": {
             "weights": settings.weights,
             "coupling": settings.coupling,
@@ -511,6 +604,91 @@ def park_integration(
     }
 
 
+def park_cell_weights(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Weight of each cell in the park's figures (its overlap with the park) and the cells that count.
+
+    The cells that count are those overlapping the park that hold walk nodes (a diagnosed cell);
+    a park smaller than any cell centre and with no walk node uses the cells it touches, equally.
+    """
+    w = cells["park_overlap_m2"].to_numpy(dtype=np.float64)
+    has_nodes = cells["n_nodes"].to_numpy() > 0
+    ok = (w > 0) & has_nodes
+    if not ok.any():
+        ok = has_nodes & cells["in_park"].to_numpy()
+        w = np.ones(len(cells))
+    return w, ok
+
+
+#: Share of the park (by overlap) whose cells must have a sub-index for the park to have one.
+MIN_PARK_SHARE = 0.5
+
+
+def park_subindices(
+    diag: pd.DataFrame, w: np.ndarray, ok: np.ndarray, settings: DiagnosisSettings,
+    quality: DataQuality | None,
+) -> tuple[np.ndarray, list[str]]:
+    """The park's sub-indices (overlap-weighted means over its cells) and why any is unknown.
+
+    A sub-index is unknown when its key layer (:data:`KEY_LAYER`) is missing in the study area, or
+    when cells covering less than :data:`MIN_PARK_SHARE` of the park have it.
+    """
+    U = np.full(len(SUBSYSTEMS), np.nan)
+    missing: list[str] = []
+    total = float(w[ok].sum())
+    if quality is not None and quality.status("network") == "missing":
+        reasons = "; ".join(quality.layers["network"].reasons)
+        return U, [f"network missing ({reasons}); fix: {FIXES['network']}"]
+    for i, sub in enumerate(SUBSYSTEMS):
+        layer = KEY_LAYER[sub]
+        if quality is not None and quality.status(layer) == "missing":
+            q = quality.layers[layer]
+            missing.append(f"{sub}: {layer} missing ({'; '.join(q.reasons)}); fix: {FIXES[layer]}")
+            continue
+        u = diag[sub].to_numpy(dtype=np.float64)
+        has = ok & np.isfinite(u)
+        share = float(w[has].sum()) / total if total > 0 else 0.0
+        if not has.any() or share < MIN_PARK_SHARE:
+            if total > 0:
+                missing.append(
+                    f"{sub}: only {100 * share:.0f} % of the park lies in cells where it can be measured "
+                    f"({layer} missing there); fix: {FIXES[layer]}"
+                )
+            continue
+        U[i] = float(np.average(u[has], weights=w[has]))
+    if total == 0 and not missing:
+        missing.append("network: no cell of the park holds a walk-network node")
+    return U, missing
+
+
+def weakest_subsystem(U: np.ndarray, threshold: float) -> dict[str, Any]:
+    """``lagging``: the weakest of industry, city and people, or ``balanced``, and by how much.
+
+    As in ``parkscope ccd``: the lowest sub-index lags when it is below ``1 - threshold`` times the
+    highest. ``lagging_gap`` is the highest minus the lowest, ``lagging_ratio`` the lowest over the
+    highest. All None when a sub-index is unknown.
+    """
+    if not np.isfinite(U).all():
+        return {"lagging": None, "leading": None, "lagging_gap": None, "lagging_ratio": None}
+    top, low = int(np.argmax(U)), int(np.argmin(U))
+    ratio = float(U[low] / U[top]) if U[top] > 0 else float("nan")
+    lags = U[top] > 0 and ratio < 1 - threshold
+    return {
+        "lagging": SUBSYSTEMS[low] if lags else "balanced",
+        "leading": SUBSYSTEMS[top] if lags else None,
+        "lagging_gap": _r(float(U[top] - U[low])),
+        "lagging_ratio": _r(ratio),
+    }
+
+
+def _cautions(quality: DataQuality | None) -> list[str]:
+    """One line per thin layer: the verdict stands, with this caution."""
+    if quality is None:
+        return []
+    return [
+        f"{name} thin: {'; '.join(q.reasons)}" for name, q in quality.layers.items() if q.status == "thin"
+    ]
+
+
 def _park_indicator_values(
     values: pd.DataFrame | None, w: np.ndarray, ok: np.ndarray, settings: DiagnosisSettings,
     attrs: Mapping[str, Any],
@@ -521,15 +699,20 @@ def _park_indicator_values(
     left_out = set(attrs.get("left_out_sparse", [])) | set(attrs.get("left_out_constant", []))
     out = {}
     for ind in active_indicators(values, settings):
-        v = np.nan_to_num(values[ind.key].to_numpy(dtype=np.float64), nan=0.0)
+        v = values[ind.key].to_numpy(dtype=np.float64)
+        has = ok & np.isfinite(v)
         out[ind.key] = {
-            "value": _r(float(np.average(v[ok], weights=w[ok])), 6),
+            "value": _r(float(np.average(v[has], weights=w[has])), 6) if has.any() else None,
             "subsystem": ind.subsystem,
             "direction": ind.direction,
             "log": ind.log,
             "used": ind.key not in left_out,
         }
     return out
+
+
+def _round_count(x: float) -> int | None:
+    return None if x is None or not np.isfinite(x) else round(float(x))
 
 
 def _r(x: float, nd: int = 4) -> float | None:
@@ -572,6 +755,7 @@ def park_measures(
     integration: Mapping[str, Any],
     park_score: float,
     settings: DiagnosisSettings,
+    quality: DataQuality | None = None,
 ) -> dict[str, float | None]:
     """Park-level values of the OpenStreetMap indicators of the five-park scorecard.
 
@@ -628,7 +812,8 @@ def park_measures(
 
     out: dict[str, float | None] = {}
     out["innovation_sites_15min"] = float(reach.node_values[in_catchment, 3].sum())
-    out["job_density_park"] = integration["jobs_in_park"] / park_ha if park_ha > 0 else None
+    jobs_in_park = integration["jobs_in_park"]
+    out["job_density_park"] = jobs_in_park / park_ha if park_ha > 0 and jobs_in_park is not None else None
     if buildings is not None and len(buildings):
         x, y = representative_xy(buildings.geometry.to_crs(crs))
         inside = shapely.contains_xy(park_m, x, y)
@@ -647,10 +832,11 @@ def park_measures(
     parts = [v for v in (weighted("score_culture"), weighted("score_sports")) if v is not None]
     out["culture_sports_access"] = float(np.mean(parts)) if parts else None
     out["amenity_diversity"] = weighted("amenity_diversity")
-    out["jobs_housing_balance"] = float(
-        jobs_housing_balance(
-            np.array([integration["jobs"]]), np.array([integration["residents"]]), settings.employment_rate
-        )[0]
+    jobs_15, residents_15 = integration["jobs"], integration["residents"]
+    out["jobs_housing_balance"] = (
+        float(jobs_housing_balance(np.array([jobs_15]), np.array([residents_15]),
+                                   settings.employment_rate)[0])
+        if jobs_15 is not None and residents_15 is not None else None
     )
     out["public_access_share"] = 1.0 - cover("closed")
     inter = intersection_mask(network)
@@ -661,4 +847,29 @@ def park_measures(
         for key in ("innovation_sites_15min", "bike_share_15min", "ev_charging_15min",
                     "jobs_housing_balance"):
             out[key] = None
+    if quality is not None:
+        # what rests on a missing layer is unknown, not 0: it lowers the scorecard's coverage
+        for key, layers in MEASURE_LAYERS.items():
+            if any(quality.status(layer) == "missing" for layer in layers):
+                out[key] = None
     return out
+
+
+#: The input layers each park measure of the five-park scorecard rests on.
+MEASURE_LAYERS: dict[str, tuple[str, ...]] = {
+    "innovation_sites_15min": ("amenities", "network"),
+    "job_density_park": ("jobs",),
+    "workplace_floor_share": ("buildings",),
+    "green_share_park": ("amenities",),
+    "park_access": ("amenities", "network"),
+    "tree_cover_share": ("amenities",),
+    "transit_access": ("amenities", "network"),
+    "bike_share_15min": ("amenities", "network"),
+    "ev_charging_15min": ("amenities", "network"),
+    "life_convenience": ("amenities", "network"),
+    "culture_sports_access": ("amenities", "network"),
+    "amenity_diversity": ("amenities", "network"),
+    "jobs_housing_balance": ("jobs", "residents"),
+    "public_access_share": ("amenities",),
+    "intersection_density_park": ("network",),
+}
