@@ -13,6 +13,7 @@ import click
 
 from . import __version__
 from .errors import ParkscopeError
+from .report._text import data_sentences
 
 #: A config file in the working folder that ``assess`` reads when no --config is given.
 LOCAL_CONFIG = "parkscope.toml"
@@ -225,16 +226,27 @@ def assess(
             + f"  ({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)",
             err=True,
         )
-        ig = s.get("integration") or {}
-        if ig.get("coordination_D") is not None:
-            cls = ig["class"]
-            click.echo(
-                f"Industry {ig['industry']:.2f} · city {ig['city']:.2f} · people {ig['people']:.2f}  "
-                f"D = {ig['coordination_D']:.2f} ({cls['zh']}, {cls['en']}), {ig['lag_type']} "
-                f"({ig['lag_type_zh']}); jobs/residents within 15 min: {ig['jobs']}/{ig['residents']}",
-                err=True,
-            )
+        for line in diagnosis_lines(s, result.settings.coverage_minutes):
+            click.echo(line, err=True)
         click.echo(f"Wrote {outdir}/", err=True)
+
+
+def diagnosis_lines(s: dict[str, Any], minutes: float = 15.0) -> list[str]:
+    """What the CLI prints of the data sufficiency and the diagnosis (English)."""
+    sentences = data_sentences(s)
+    lines = [t.en for t in sentences]
+    ig = s.get("integration") or {}
+    if ig.get("coordination_D") is not None:
+        cls = ig["class"]
+        jobs_res = (f"{ig['jobs']}/{ig['residents']}" if ig.get("jobs") is not None and
+                    ig.get("residents") is not None else "unknown")
+        lines.append(
+            f"Industry {ig['industry']:.2f} · city {ig['city']:.2f} · people {ig['people']:.2f}  "
+            f"D = {ig['coordination_D']:.2f} ({cls['zh']}, {cls['en']}), {ig['lag_type']} "
+            f"({ig['lag_type_zh']}); weakest: {ig.get('lagging')}; jobs/residents within {minutes:g} min: "
+            f"{jobs_res}"
+        )
+    return lines
 
 
 @cli.command(

@@ -561,6 +561,7 @@ def park_integration(
     return {
         "status": "ok" if not missing else "insufficient_data",
         "missing": missing,
+        "fix": _fixes(missing),
         "cautions": _cautions(quality),
         "industry": _r(U[0]),
         "city": _r(U[1]),
@@ -637,12 +638,12 @@ def park_subindices(
     total = float(w[ok].sum())
     if quality is not None and quality.status("network") == "missing":
         reasons = "; ".join(quality.layers["network"].reasons)
-        return U, [f"network missing ({reasons}); fix: {FIXES['network']}"]
+        return U, [f"network missing ({reasons})"]
     for i, sub in enumerate(SUBSYSTEMS):
         layer = KEY_LAYER[sub]
         if quality is not None and quality.status(layer) == "missing":
             q = quality.layers[layer]
-            missing.append(f"{sub}: {layer} missing ({'; '.join(q.reasons)}); fix: {FIXES[layer]}")
+            missing.append(f"{sub}: {layer} missing ({'; '.join(q.reasons)})")
             continue
         u = diag[sub].to_numpy(dtype=np.float64)
         has = ok & np.isfinite(u)
@@ -651,7 +652,7 @@ def park_subindices(
             if total > 0:
                 missing.append(
                     f"{sub}: only {100 * share:.0f} % of the park lies in cells where it can be measured "
-                    f"({layer} missing there); fix: {FIXES[layer]}"
+                    f"({layer} missing there)"
                 )
             continue
         U[i] = float(np.average(u[has], weights=w[has]))
@@ -678,6 +679,12 @@ def weakest_subsystem(U: np.ndarray, threshold: float) -> dict[str, Any]:
         "lagging_gap": _r(float(U[top] - U[low])),
         "lagging_ratio": _r(ratio),
     }
+
+
+def _fixes(missing: list[str]) -> list[str]:
+    """What to add, once per layer named in ``missing``."""
+    layers = [layer for layer in ("network", *KEY_LAYER.values()) if any(layer in m for m in missing)]
+    return [FIXES[layer] for layer in dict.fromkeys(layers)]
 
 
 def _cautions(quality: DataQuality | None) -> list[str]:

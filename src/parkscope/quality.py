@@ -43,11 +43,12 @@ _RANK = {s: i for i, s in enumerate(STATUSES)}
 #: What to add when a layer is missing or thin (shown in the CLI and the report).
 FIXES: dict[str, str] = {
     "network": "use an extract that covers the whole study area (or a smaller --buffer)",
-    "amenities": "use a fuller OpenStreetMap extract of the area, or add the amenities to OpenStreetMap",
-    "buildings": "use an extract with the buildings mapped, or give --jobs/--residents tables or rasters",
-    "jobs": "give a jobs table or raster (--jobs FILE) or the park's head-count (--jobs-total N)",
-    "residents": "give a residents table or raster (--residents FILE, e.g. WorldPop or GHS-POP) "
-    "or a head-count (--residents-total N)",
+    "amenities": "use a fuller OpenStreetMap extract of the area, or map the amenities in OpenStreetMap",
+    "buildings": "use an extract with the buildings mapped, or give jobs and residents tables or rasters",
+    "jobs": "give a jobs table or raster (--jobs FILE) or the park's head-count (--jobs-total N), "
+    "or use an extract with the buildings mapped",
+    "residents": "give a residents table or raster (--residents FILE, e.g. WorldPop or GHS-POP) or a "
+    "head-count (--residents-total N), or use an extract with the buildings mapped",
 }
 
 

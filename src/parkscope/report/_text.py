@@ -161,6 +161,17 @@ UI: dict[str, Tr] = {
     "row_cells": Tr("Cells diagnosed", "参与诊断的网格"),
     "row_jobs_source": Tr("Jobs from", "就业数据来源"),
     "row_residents_source": Tr("Residents from", "人口数据来源"),
+    "sec_data": Tr("Data sufficiency", "数据完整度"),
+    "data_note": Tr(
+        "How complete each input is in the study area, measured from the data and compared with well-mapped "
+        "extracts. Figures resting on a missing layer are unknown (no verdict); thin layers carry a caution.",
+        "各项输入数据在研究区内的完整程度（与数据完善地区比较）。依赖缺失数据的指标记为未知，不作判断；"
+        "数据偏少时结果附带提示。",
+    ),
+    "th_layer": Tr("Layer", "数据层"),
+    "th_status": Tr("Status", "状态"),
+    "th_measures": Tr("Measured", "测量值"),
+    "th_reasons": Tr("Why / what to add", "原因与补充方法"),
     "source_table": Tr("the user's table", "用户数据表"),
     "source_osm_buildings": Tr("estimated from OSM building floor area", "由 OSM 建筑面积估算"),
     # provenance
@@ -258,68 +269,8 @@ def summary_sentences(s: dict[str, Any], minutes: str) -> list[Tr]:
             f"最薄弱的是{cats[lo[1]]['zh']}（{fmt_pct(lo[0])}）。",
         ))
     integ = s.get("integration") or {}
-    D = integ.get("coordination_D")
-    cls = integ.get("class") or {}
-    if D is not None:
-        out.append(Tr(
-            f"Industry–city–people coupling coordination D = {D:.2f}: {cls.get('en')} (level {cls.get('level')} of "
-            f"10), from the sub-indices industry {integ.get('industry', 0):.2f}, city {integ.get('city', 0):.2f} "
-            f"and people {integ.get('people', 0):.2f}.",
-            f"产城人耦合协调度 D = {D:.2f}，属{cls.get('zh')}（第 {cls.get('level')} 级，共 10 级）；"
-            f"产业指数 {integ.get('industry', 0):.2f}，城市指数 {integ.get('city', 0):.2f}，人口指数 {integ.get('people', 0):.2f}。",
-        ))
-    lag = integ.get("lag_type")
-    if lag == "industry_without_city":
-        out.append(Tr(
-            "The park reads as 有产无城 — industry without city: the city lags the industry. There is more "
-            "workplace than everyday life around it (amenities, homes, green space); build services and housing next.",
-            "园区呈现“有产无城”特征：城市功能滞后于产业，周边的生活配套、住房与绿地跟不上产业，应优先补充服务设施与住房。",
-        ))
-    elif lag == "city_without_industry":
-        out.append(Tr(
-            "The park reads as 有城无产 — city without industry: the industry lags the city. Homes and services "
-            "are there, but too few jobs; the area risks becoming a dormitory town.",
-            "园区呈现“有城无产”特征：产业滞后于城市功能，有住房与服务但就业岗位不足，存在成为“睡城”的风险。",
-        ))
-    elif lag == "balanced":
-        out.append(Tr(
-            "The park reads as balanced (产城协调): industry and city develop at a similar level.",
-            "园区产城发展水平相当，呈“产城协调”状态。",
-        ))
-    elif integ:
-        out.append(Tr(
-            "The lag type cannot be read: no grid cell of the park could be diagnosed.",
-            "无法判断滞后类型：园区内没有可诊断的网格。",
-        ))
-    ratio = integ.get("jobs_housing_ratio")
-    reading = integ.get("jobs_housing_reading")
-    if integ and integ.get("jobs") is not None:
-        src = UI["source_table"] if integ.get("jobs_source") == "table" else UI["source_osm_buildings"]
-        base = Tr(
-            f"Within a {minutes}-minute walk of the park: {fmt_num(integ.get('jobs'))} jobs and "
-            f"{fmt_num(integ.get('residents'))} residents ({src.en})",
-            f"园区 {minutes} 分钟步行范围内：就业岗位 {fmt_num(integ.get('jobs'))} 个，居住人口 "
-            f"{fmt_num(integ.get('residents'))} 人（{src.zh}）",
-        )
-        words = {
-            "too_few_homes": Tr(
-                f", {fmt_num(ratio, 2)} jobs per resident: too few homes for the jobs (long commutes in).",
-                f"，职住比 {fmt_num(ratio, 2)}：住房不足以匹配就业岗位（通勤流入多）。",
-            ),
-            "too_few_jobs": Tr(
-                f", {fmt_num(ratio, 2)} jobs per resident: too few jobs for the residents (commutes out).",
-                f"，职住比 {fmt_num(ratio, 2)}：就业岗位不足以匹配居民（通勤流出多）。",
-            ),
-            "balanced": Tr(
-                f", {fmt_num(ratio, 2)} jobs per resident: jobs and homes are in balance.",
-                f"，职住比 {fmt_num(ratio, 2)}：职住基本平衡。",
-            ),
-            "no_residents": Tr(
-                ": nobody lives there, so jobs and homes cannot balance.",
-                "：范围内无居民，无法实现职住平衡。",
-            ),
-        }
-        out.append(base + words.get(str(reading), Tr(".", "。")))
+    out = data_sentences(s) + out
+    out += integration_sentences(integ, minutes)
     five = s.get("five_park") or {}
     scored = [(v["score"], k) for k, v in five.items() if isinstance(v, dict) and v.get("score") is not None]
     if scored:
@@ -346,6 +297,194 @@ def summary_sentences(s: dict[str, Any], minutes: str) -> list[Tr]:
             "edge are too low; assess with an extract that covers the whole area.",
             f"注意：研究区（园区及其周边）有 {fmt_pct(outside)} 位于 OpenStreetMap 数据范围之外，"
             "该处的道路与设施缺失，靠近边缘的指标会偏低；请使用覆盖整个研究区的数据。",
+        ))
+    return out
+
+
+LAYER_NAMES: dict[str, Tr] = {
+    "network": Tr("walk network", "步行路网"),
+    "amenities": Tr("amenities", "生活设施"),
+    "buildings": Tr("buildings", "建筑"),
+    "jobs": Tr("jobs", "就业岗位"),
+    "residents": Tr("residents", "居住人口"),
+}
+STATUS_NAMES: dict[str, Tr] = {
+    "ok": Tr("ok", "充分"),
+    "thin": Tr("thin", "偏少"),
+    "missing": Tr("missing", "缺失"),
+}
+SUBSYSTEM_NAMES: dict[str, Tr] = {
+    "industry": Tr("industry", "产业"),
+    "city": Tr("city", "城市"),
+    "people": Tr("people", "人口"),
+}
+SOURCE_NAMES: dict[str, Tr] = {
+    "table": Tr("from the user's table", "来自用户数据表"),
+    "raster": Tr("from the user's raster", "来自用户栅格数据"),
+    "head_count": Tr("from the park's head-count", "来自园区统计人数"),
+    "osm_buildings": Tr("estimated from OSM building floor area", "由 OSM 建筑面积估算"),
+}
+
+
+def data_sentences(s: dict[str, Any]) -> list[Tr]:
+    """The first paragraph: how complete the data are, and — when they cannot carry a verdict — why and
+    what to add."""
+    quality = s.get("data_quality") or {}
+    if not quality:
+        return []
+    parts_en = [f"{LAYER_NAMES[k].en} {STATUS_NAMES[v['status']].en}" for k, v in quality.items()
+                if k in LAYER_NAMES]
+    parts_zh = [f"{LAYER_NAMES[k].zh}{STATUS_NAMES[v['status']].zh}" for k, v in quality.items()
+                if k in LAYER_NAMES]
+    out = [Tr("Data: " + ", ".join(parts_en) + ".", "数据完整度：" + "，".join(parts_zh) + "。")]
+    integ = s.get("integration") or {}
+    if integ.get("status") == "insufficient_data":
+        unknown = [k for k in ("industry", "city", "people") if integ.get(k) is None]
+        fix_layers = [k for k in ("network", "jobs", "amenities", "residents")
+                      if any(str(m).startswith(k) or f": {k} " in str(m) for m in integ.get("missing") or [])]
+        out.append(Tr(
+            "No industry–city verdict: the data cannot measure the "
+            + " and ".join(SUBSYSTEM_NAMES[k].en for k in unknown) + " side"
+            + ("s" if len(unknown) > 1 else "") + " ("
+            + "; ".join(str(m) for m in integ.get("missing") or []) + "). To get one: "
+            + "; ".join(integ.get("fix") or []) + ".",
+            "无法给出产城融合判断：现有数据无法衡量"
+            + "、".join(SUBSYSTEM_NAMES[k].zh for k in unknown) + "子系统（"
+            + "、".join(f"{LAYER_NAMES[k].zh}{STATUS_NAMES['missing'].zh}" for k in fix_layers)
+            + "）。补充方法：" + "；".join(_FIX_ZH[k] for k in fix_layers) + "。",
+        ))
+    else:
+        thin = [k for k, v in quality.items() if v.get("status") == "thin" and k in LAYER_NAMES]
+        if thin:
+            out.append(Tr(
+                "Caution: the " + ", ".join(LAYER_NAMES[k].en for k in thin)
+                + " data are thin here (" + "; ".join(
+                    r for k in thin for r in quality[k].get("reasons", [])) + "): read the verdict below "
+                "with care.",
+                "注意：此处" + "、".join(LAYER_NAMES[k].zh for k in thin)
+                + "数据偏少，以下判断仅供参考。",
+            ))
+    return out
+
+
+_FIX_ZH: dict[str, str] = {
+    "network": "使用覆盖整个研究区的数据（或减小 --buffer）",
+    "amenities": "使用设施更完整的 OpenStreetMap 数据",
+    "buildings": "使用建筑更完整的数据，或提供 --jobs/--residents 数据表或栅格",
+    "jobs": "提供就业数据表或栅格（--jobs FILE）或园区就业人数（--jobs-total N），或使用建筑更完整的数据",
+    "residents": "提供人口数据表或栅格（--residents FILE，如 WorldPop、GHS-POP）或人数（--residents-total N），"
+    "或使用建筑更完整的数据",
+}
+
+
+def integration_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
+    """Coupling coordination, the industry–city lag type, the weakest of the three, and the jobs–housing
+    ratio, in words that cannot contradict each other: the lag type compares the industry *index* with
+    the city *index*; the jobs–housing sentence counts jobs and homes; each says which it does."""
+    out: list[Tr] = []
+    if not integ:
+        return out
+    D = integ.get("coordination_D")
+    cls = integ.get("class") or {}
+    U = {k: integ.get(k) for k in ("industry", "city", "people")}
+    if D is not None:
+        out.append(Tr(
+            f"Industry–city–people coupling coordination D = {D:.2f}: {cls.get('en')} (level {cls.get('level')} of "
+            f"10), from the sub-indices industry {U['industry']:.2f}, city {U['city']:.2f} and people "
+            f"{U['people']:.2f} (0–1).",
+            f"产城人耦合协调度 D = {D:.2f}，属{cls.get('zh')}（第 {cls.get('level')} 级，共 10 级）；"
+            f"产业指数 {U['industry']:.2f}，城市指数 {U['city']:.2f}，人口指数 {U['people']:.2f}。",
+        ))
+    lag = integ.get("lag_type")
+    if lag == "industry_without_city":
+        out.append(Tr(
+            f"The park reads as 有产无城 — industry without city: the city index (amenities, transit, green "
+            f"space, streets: {U['city']:.2f}) lags the industry index (jobs, workplace floor, firms, research: "
+            f"{U['industry']:.2f}). Everyday services and public space have not kept up with the workplaces.",
+            f"园区呈现“有产无城”特征：城市指数（生活设施、公交、绿地、街道：{U['city']:.2f}）滞后于产业指数"
+            f"（就业、产业建筑、企业、科研：{U['industry']:.2f}），生活配套与公共空间跟不上产业。",
+        ))
+    elif lag == "city_without_industry":
+        out.append(Tr(
+            f"The park reads as 有城无产 — city without industry: the industry index (jobs, workplace floor, "
+            f"firms, research: {U['industry']:.2f}) lags the city index (amenities, transit, green space, "
+            f"streets: {U['city']:.2f}). Its services are ahead of its economic activity.",
+            f"园区呈现“有城无产”特征：产业指数（就业、产业建筑、企业、科研：{U['industry']:.2f}）滞后于城市指数"
+            f"（生活设施、公交、绿地、街道：{U['city']:.2f}），服务配套领先于产业活动。",
+        ))
+    elif lag == "balanced":
+        out.append(Tr(
+            f"The park reads as balanced (产城协调): the industry index ({U['industry']:.2f}) and the city index "
+            f"({U['city']:.2f}) are within 10 % of each other.",
+            f"园区产城发展水平相当，呈“产城协调”状态（产业指数 {U['industry']:.2f}，城市指数 {U['city']:.2f}）。",
+        ))
+    weakest = integ.get("lagging")
+    if weakest in SUBSYSTEM_NAMES and integ.get("leading") in SUBSYSTEM_NAMES:
+        lead = integ["leading"]
+        out.append(Tr(
+            f"Of the three, {SUBSYSTEM_NAMES[weakest].en} is the weakest ({U[weakest]:.2f}, "
+            f"{integ.get('lagging_gap', 0):.2f} below {SUBSYSTEM_NAMES[lead].en} at {U[lead]:.2f}).",
+            f"三者中{SUBSYSTEM_NAMES[weakest].zh}最弱（{U[weakest]:.2f}，比{SUBSYSTEM_NAMES[lead].zh} "
+            f"{U[lead]:.2f} 低 {integ.get('lagging_gap', 0):.2f}）。",
+        ))
+    elif weakest == "balanced":
+        out.append(Tr(
+            "Industry, city and people are within 10 % of each other.",
+            "产业、城市与人口三个子系统发展水平相当（相差不超过 10%）。",
+        ))
+    out += jobs_housing_sentences(integ, minutes)
+    return out
+
+
+def jobs_housing_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
+    """Jobs and residents within the walk, and what their ratio says (counts, not indices)."""
+    reading = integ.get("jobs_housing_reading")
+    if reading == "unknown" or integ.get("jobs") is None or integ.get("residents") is None:
+        return [Tr(
+            f"Jobs and residents within a {minutes}-minute walk are unknown here (see the data above), "
+            "so the jobs–housing balance cannot be read.",
+            f"{minutes} 分钟步行范围内的就业岗位与居住人口未知（见上文数据说明），无法判断职住平衡。",
+        )]
+    ratio = integ.get("jobs_housing_ratio")
+    same = integ.get("jobs_source") == integ.get("residents_source")
+    src_j = SOURCE_NAMES.get(str(integ.get("jobs_source")), Tr("", ""))
+    src_r = SOURCE_NAMES.get(str(integ.get("residents_source")), Tr("", ""))
+    src = src_j if same else Tr(f"jobs {src_j.en}, residents {src_r.en}", f"就业{src_j.zh}，人口{src_r.zh}")
+    base = Tr(
+        f"Within a {minutes}-minute walk of the park: {fmt_num(integ.get('jobs'))} jobs and "
+        f"{fmt_num(integ.get('residents'))} residents ({src.en})",
+        f"园区 {minutes} 分钟步行范围内：就业岗位 {fmt_num(integ.get('jobs'))} 个，居住人口 "
+        f"{fmt_num(integ.get('residents'))} 人（{src.zh}）",
+    )
+    words = {
+        "too_few_homes": Tr(
+            f", {fmt_num(ratio, 2)} jobs per resident: more jobs than the homes nearby can staff "
+            "(people commute in).",
+            f"，职住比 {fmt_num(ratio, 2)}：就业岗位多于周边住房可容纳的就业人口（通勤流入多）。",
+        ),
+        "too_few_jobs": Tr(
+            f", {fmt_num(ratio, 2)} jobs per resident: fewer jobs than the working residents nearby "
+            "(people commute out).",
+            f"，职住比 {fmt_num(ratio, 2)}：就业岗位少于周边就业居民（通勤流出多）。",
+        ),
+        "balanced": Tr(
+            f", {fmt_num(ratio, 2)} jobs per resident: jobs and homes are in balance.",
+            f"，职住比 {fmt_num(ratio, 2)}：职住基本平衡。",
+        ),
+        "no_residents": Tr(
+            ": nobody lives there, so jobs and homes cannot balance.",
+            "：范围内无居民，无法实现职住平衡。",
+        ),
+    }
+    out = [base + words.get(str(reading), Tr(".", "。"))]
+    lag = integ.get("lag_type")
+    if (lag == "city_without_industry" and reading == "too_few_homes") or (
+        lag == "industry_without_city" and reading == "too_few_jobs"
+    ):
+        out.append(Tr(
+            "The two readings measure different things: the lag type compares the industry index with the "
+            "city's services and spaces, the ratio counts jobs against homes.",
+            "两项判断衡量的对象不同：滞后类型比较的是产业指数与城市服务功能，职住比比较的是就业岗位与住房数量。",
         ))
     return out
 

@@ -23,7 +23,19 @@ import jinja2
 import numpy as np
 import shapely
 
-from ._text import LAG, LAG_LONG, UI, Tr, fmt_num, fmt_pct, methods_paragraphs, summary_sentences, ui
+from ._text import (
+    LAG,
+    LAG_LONG,
+    LAYER_NAMES,
+    STATUS_NAMES,
+    UI,
+    Tr,
+    fmt_num,
+    fmt_pct,
+    methods_paragraphs,
+    summary_sentences,
+    ui,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -74,6 +86,23 @@ def _category_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _source(kind: str | None) -> Tr:
     return UI["source_table"] if kind == "table" else UI["source_osm_buildings"]
+
+
+def _quality_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per input layer: its status, what was measured and why it is not ok."""
+    rows = []
+    for layer, q in (s.get("data_quality") or {}).items():
+        measures = ", ".join(f"{k} {v}" for k, v in (q.get("measures") or {}).items()
+                             if v is not None and not isinstance(v, dict | list))
+        rows.append({
+            "layer": LAYER_NAMES.get(layer, Tr(layer, layer)),
+            "status": STATUS_NAMES.get(q.get("status"), Tr(str(q.get("status")), str(q.get("status")))),
+            "css": q.get("status"),
+            "source": str(q.get("source", "")),
+            "measures": measures,
+            "reasons": "; ".join(q.get("reasons") or []) + (f" — {q['fix']}" if q.get("fix") else ""),
+        })
+    return rows
 
 
 def _integration_rows(s: dict[str, Any], minutes: str) -> list[tuple[Tr, Any]]:
@@ -180,7 +209,8 @@ def _kpis(a: Assessment) -> list[tuple[Tr, Any]]:
     out: list[tuple[Tr, Any]] = [(UI["kpi_score"], f"{score:.1f} / 10" if score is not None else "–")]
     if i:
         D = i.get("coordination_D")
-        out.append((UI["kpi_D"], Tr(f"{D:.2f} · {cls.get('en')}", f"{D:.2f} · {cls.get('zh')}") if D is not None else "–"))
+        out.append((UI["kpi_D"], Tr(f"{D:.2f} · {cls.get('en')}", f"{D:.2f} · {cls.get('zh')}") if D is not None
+                    else Tr("insufficient data", "数据不足")))
         out.append((UI["kpi_lag"], LAG.get(str(i.get("lag_type")), Tr("–", "–"))))
     out += [
         (UI["kpi_park"], f"{s.get('area', {}).get('park_area_m2', 0) / 1e4:,.1f} ha"),
@@ -270,6 +300,7 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
         "basemap_note": basemap_note,
         "categories": _category_rows(s),
         "integration": _integration_rows(s, minutes),
+        "quality": _quality_rows(s),
         "five_park": _five_park_rows(s),
         "inpark": inpark,
         "n_inpark": n_inpark,
