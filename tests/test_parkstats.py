@@ -189,7 +189,7 @@ def dongpark_out(osm_dir, tmp_path_factory) -> Path:
     cfg.write_text(PARK_TOML, encoding="utf-8")
     out = root / "dongpark"
     code = main(["assess", str(osm_dir / "beijing-xueyuan-road.osm"), "--park", "东畔科创中心",
-                 "--config", str(cfg), "--no-report", "-q", "-o", str(out)])
+                 "--config", str(cfg), "-q", "-o", str(out)])
     assert code == 0
     return out
 
@@ -219,6 +219,16 @@ def test_assess_writes_park_statistics_and_scores_them(dongpark_out):
     assert {"land_productivity", "rd_staff_share"} <= set(s["five_park"]["innovative"]["available"])
     # the figures as given are kept for provenance
     assert s["provenance"]["parameters"]["park_data"]["land_area"] == "150 亩"
+
+
+def test_the_report_has_a_table_of_the_park_statistics(dongpark_out):
+    html = (dongpark_out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="parkstats">'):]
+    section = section[:section.index("</section>")]
+    wanted = ("园区统计数据", "地均产出", "亿元/km²", "150 亩", "9 万m²",  # the figures as given
+              ">300<", ">30.0<", "15%", "2,000")  # 亿元/km², m² per employee, R&D share, 万元/亩
+    for text in wanted:
+        assert text in section, text
 
 
 def test_compare_shows_the_park_statistics(dongpark_out, tmp_path, capsys):
