@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from parkscope.ccd import run_ccd
 from parkscope.cli import main
 from parkscope.compare import (
     PARK_STAT_FIELDS,
@@ -22,6 +24,7 @@ from parkscope.fivepark import SCORECARD_BY_KEY, read_park_data
 from parkscope.parkstats import (
     MU_M2,
     derived_figures,
+    panel_row,
     park_statistics,
     parse_area,
     parse_count,
@@ -272,3 +275,38 @@ def test_park_statistics_join_the_industry_side_of_a_park_benchmark(dongpark_out
     # same OSM indicators in both: only the reported statistics tell the two apart
     assert bench.attrs["indicators"] == ["stat_land_productivity", "stat_jobs_per_ha", "stat_rd_staff_share"]
     assert bench["industry"].iloc[1] > bench["industry"].iloc[0]
+
+
+# --- a yearly panel for `parkscope ccd` ----------------------------------------------------------
+
+
+def test_panel_rows_hold_one_unit_per_column_and_feed_ccd(tmp_path):
+    years = [  # the same park, its figures written in the units of each year's report
+        {"year": 2021, "output": "2.5e7 万元", "land_area": "3900 亩", "employees": "6.5 万人",
+         "rd_staff": 9000, "firms": "600 家", "high_tech_firms": 240},
+        {"year": 2022, "output": "2900 亿元", "land_area": "2.6 km²", "employees": 70_000,
+         "rd_staff": "1.1 万人", "firms": 650, "high_tech_firms": 280},
+        {"year": 2023, "output": {"value": 3.3e11, "unit": "元"}, "land_area": "260 ha",
+         "employees": "7.6 万人", "rd_staff": 13_000, "firms": 700, "high_tech_firms": 330},
+    ]
+    rows = [panel_row(y) for y in years]
+    assert [r["output_yi_yuan"] for r in rows] == pytest.approx([2500.0, 2900.0, 3300.0])
+    assert [r["land_area_km2"] for r in rows] == pytest.approx([2.6, 2.6, 2.6])
+    assert rows[0]["land_productivity_yi_yuan_per_km2"] == pytest.approx(2500 / 2.6)
+    assert rows[1]["rd_staff_share"] == pytest.approx(11_000 / 70_000)
+    assert panel_row({"output": "3 million EUR"})["output_million_EUR"] == pytest.approx(3.0)
+    panel = tmp_path / "panel.csv"
+    pd.DataFrame(rows).to_csv(panel, index=False)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        'id_column = "year"\n'
+        '[indicators.land_productivity_yi_yuan_per_km2]\nsubsystem = "industry"\ndirection = "positive"\n'
+        '[indicators.high_tech_firm_share]\nsubsystem = "industry"\ndirection = "positive"\n'
+        '[indicators.rd_staff]\nsubsystem = "people"\ndirection = "positive"\n'
+        '[indicators.rd_staff_share]\nsubsystem = "people"\ndirection = "positive"\n',
+        encoding="utf-8",
+    )
+    result = run_ccd(panel, spec, tmp_path / "out.csv")
+    assert list(result["year"]) == [2021, 2022, 2023]
+    assert result["U_industry"].iloc[0] == 0.0 and result["U_industry"].iloc[2] == pytest.approx(1.0)
+    assert result["D"].is_monotonic_increasing

@@ -421,3 +421,38 @@ def benchmark_indicators(block: Mapping[str, Any] | None) -> dict[str, dict[str,
         for key, log in logs.items()
         if values[key] is not None
     }
+
+
+def panel_row(park_data: Mapping[str, Any], source: str = "the config") -> dict[str, Any]:
+    """One row of a yearly panel for ``parkscope ccd``: the statistics in fixed, unit-suffixed columns.
+
+    Whatever unit each year's figures were given in (万元 one year, 亿元 the next; 亩 or km²), the
+    columns hold one unit each: ``output_yi_yuan`` (or ``output_million_<CODE>`` for another
+    currency), ``land_area_km2``, ``carrier_floor_area_m2``, counts, and the derived
+    ``land_productivity_yi_yuan_per_km2``, ``jobs_per_ha``, ``rd_staff_share``,
+    ``floor_area_per_employee_m2``, ``high_tech_firm_share``. Figures not given are None.
+    """
+    stats = read_statistics(park_data, source)
+    derived = {k: v["value"] for k, v in derived_figures(stats).items()}
+    output = stats.figures.get("output")
+    row: dict[str, Any] = {"year": stats.year}
+    if output is None or output.unit == "CNY":
+        row["output_yi_yuan"] = None if output is None else output.value / YI
+    else:
+        row[f"output_million_{output.unit}"] = output.value / 1e6
+    land = stats.get("land_area")
+    floor = stats.get("carrier_floor_area")
+    row |= {
+        "land_area_km2": None if land is None else land / 1e6,
+        "carrier_floor_area_m2": floor,
+        "firms": stats.get("firms"),
+        "high_tech_firms": stats.get("high_tech_firms"),
+        "employees": stats.get("employees"),
+        "rd_staff": stats.get("rd_staff"),
+        "land_productivity_yi_yuan_per_km2": derived.get("land_productivity"),
+        "jobs_per_ha": derived.get("jobs_per_ha"),
+        "rd_staff_share": derived.get("rd_staff_share"),
+        "floor_area_per_employee_m2": derived.get("floor_area_per_employee"),
+        "high_tech_firm_share": derived.get("high_tech_firm_share"),
+    }
+    return row
