@@ -177,7 +177,7 @@ def test_park_data_raises_coverage_and_cli_prints_the_diagnosis(osm_dir, tmp_pat
     assert inno["indicators"]["rd_intensity_pct"] == {**inno["indicators"]["rd_intensity_pct"],
                                                        "available": True, "value": 6.0, "score": 100.0}
     assert inno["indicators"]["innovation_chain_completeness"]["value"] == 0.5
-    assert inno["coverage"] == pytest.approx(5 / 6, abs=1e-3)
+    assert inno["coverage"] == pytest.approx(5 / 8, abs=1e-3)  # 3 OSM + 2 user of 8
 
 
 def test_a_bad_jobs_table_fails_before_any_output(osm_dir, tmp_path):

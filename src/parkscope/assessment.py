@@ -42,6 +42,7 @@ from .grid import aggregate_to_cells, park_weighted_mean
 from .indicators import catchment, representative_xy, sum_in_cells
 from .ingest import extract_bounds, read_extract, scan_data_bounds
 from .network import WalkNetwork, build_walk_network
+from .parkstats import park_statistics
 from .population import (
     allocate_to_cells,
     building_floorspace,
@@ -505,6 +506,7 @@ def assess(
         "data_quality": quality.summary(),
         "integration": integration,
         "five_park": five_park,
+        "park_statistics": park_statistics(settings.park_data, area.park_area_m2()),
         "buildings": {
             "count": int(len(buildings)),
             "floor_area_m2": round(float(buildings["floor_area_m2"].sum()), 1) if len(buildings) else 0.0,

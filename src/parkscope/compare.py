@@ -22,11 +22,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .parkstats import FLAT_COLUMNS, benchmark_indicators, flat_values
 
 __all__ = [
     "COLUMNS",
     "FIVE_PARK_DIMENSIONS",
     "INTEGRATION_FIELDS",
+    "PARK_STAT_FIELDS",
     "compare_table",
     "default_by",
     "display_table",
@@ -48,6 +50,9 @@ INTEGRATION_FIELDS: tuple[str, ...] = (
     "development_T",
     "coordination_D",
 )
+
+#: Numeric fields from summary.json's ``park_statistics`` (the park's reported statistics).
+PARK_STAT_FIELDS: tuple[str, ...] = tuple(FLAT_COLUMNS)
 
 #: Key that :func:`load_summaries` adds to each summary: the folder it came from.
 OUTDIR_KEY = "_outdir"
@@ -71,6 +76,7 @@ def _columns() -> list[str]:
         "residents",
         "jobs_housing_ratio",
         *five,
+        *PARK_STAT_FIELDS,
         "extract",
         "osm_timestamp",
     ]
@@ -212,6 +218,8 @@ def _row(s: dict[str, Any], where: str) -> dict[str, Any]:
         d = _dict(five.get(dim))
         row[f"five_{dim}"] = _num(d.get("score"), f"{where}: five_park.{dim}.score")
         row[f"five_{dim}_coverage"] = _num(d.get("coverage"), f"{where}: five_park.{dim}.coverage")
+    for key, value in flat_values(_dict(s.get("park_statistics"))).items():
+        row[key] = _num(value, f"{where}: park_statistics {key}")
     row["extract"] = _text(prov.get("extract"))
     row["osm_timestamp"] = _text(prov.get("osm_timestamp"))
     return row
@@ -277,6 +285,9 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
             f"{', '.join(missing)}: summary.json has no integration.indicators (made by an older "
             "parkscope). Assess the park again to benchmark it against others."
         )
+    # the park's reported statistics join the industry side where every park has them
+    tables = [{**t, **benchmark_indicators(_dict(s.get("park_statistics")))}
+              for s, t in zip(summaries, tables, strict=True)]
     common = [k for k in tables[0] if all(k in t and t[k].get("value") is not None for t in tables)]
     values = pd.DataFrame({k: [float(t[k]["value"]) for t in tables] for k in common})
     indicators = [
@@ -396,6 +407,14 @@ def _notes(summaries: Sequence[dict[str, Any]], frame: pd.DataFrame, by: str) ->
     if no_five:
         who = "any of the folders" if len(no_five) == n else _folders(summaries, no_five)
         notes.append(f"No five-park scores (five_*) in {who}: those columns are empty.")
+    foreign = [i for i, s in enumerate(summaries)
+               if _dict(_dict(s.get("park_statistics")).get("derived")).get("land_productivity_foreign")]
+    if foreign:
+        notes.append(
+            f"Output of {_folders(summaries, foreign)} is in another currency than CNY: its land "
+            "productivity is in summary.json (park_statistics), not in the land_productivity column "
+            "(亿元/km²); no exchange rate is assumed."
+        )
     if by == "life_convenience_score" and 0 < len(no_integ) < n:
         notes.append("Ranked by life_convenience_score because not every park has coordination_D.")
     missing = int(frame[by].isna().sum())
@@ -490,6 +509,7 @@ def display_table(
     by = frame.attrs.get("by", "life_convenience_score")
     subsystems = {"industry": "ind", "city": "city", "people": "ppl"}
     five = {f"five_{d}": d[:5] for d in FIVE_PARK_DIMENSIONS}
+    stats = {"land_productivity": "亿元/km²", "employees": "empl", "rd_staff_share": "R&D"}
     headers = {
         "rank": "#",
         "park": "park",
@@ -500,6 +520,7 @@ def display_table(
         **subsystems,
         "jobs_housing_ratio": "J/H",
         **five,
+        **stats,
     }
     if frame["coordination_D"].isna().all():
         headers |= {"extract": "extract", "osm_timestamp": "OSM data of"}
@@ -516,6 +537,8 @@ def display_table(
             return _LAG_SHORT.get(str(value), str(value))
         if col == "osm_timestamp":
             return str(value)[:10]
+        if col == "rd_staff_share":
+            return f"{100 * value:.0f}%"
         if isinstance(value, float):  # 3 significant digits; counts (jobs…) in full
             return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
         return str(value)
@@ -528,7 +551,8 @@ def display_table(
     def needed(columns: list[str]) -> int:  # each column: its widest text, 2 padding, 1 rule
         return sum(max(len(headers[c]) + 2, *(len(v) for v in cells[c])) + 3 for c in columns)
 
-    for group, label in ((subsystems, "ind, city, ppl"), (five, "five-park scores")):
+    groups = ((stats, "park statistics"), (subsystems, "ind, city, ppl"), (five, "five-park scores"))
+    for group, label in groups:
         if width is not None and needed(cols) > width and any(c in group for c in cols):
             cols = [c for c in cols if c not in group or c == by]
             hidden.append(label)
@@ -547,6 +571,9 @@ def display_table(
         ]
     if any(c in five for c in cols):
         legend.append("innov … open: five-park scores 0–100 (innovative, green, smart, humane, open).")
+    if any(c in stats for c in cols):
+        legend.append("亿元/km², empl, R&D: the park's reported land productivity, employees and R&D staff "
+                      "share ([park_data]).")
     if hidden:
         legend.append(f"Left out for width: {' and '.join(hidden)}. All columns: --json or -o FILE.csv.")
     else:

@@ -143,7 +143,8 @@ class Settings:
         (checked by :func:`parkscope.population.load_population_params`).
     park_data : dict
         ``[park_data]``: the park's own figures for the five-park scorecard (R&D intensity, patents,
-        energy use, space utilisation, innovation chain, cooperation agreements).
+        energy use, space utilisation, innovation chain, cooperation agreements) and its reported
+        statistics with units (output, land area, firms, employees, R&D staff…; parkstats.py).
     """
 
     buffer_m: float = 2000.0

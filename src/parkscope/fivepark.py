@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import unknown_key_error
 from .errors import ConfigError, InputError
+from .parkstats import PARK_STAT_KEYS, SCORED_DERIVED, read_statistics, scorecard_values
 
 DIMENSIONS: dict[str, tuple[str, str]] = {
     "innovative": ("创新园区", "innovative park"),
@@ -59,6 +61,11 @@ SCORECARD: tuple[ScoreIndicator, ...] = (
     ScoreIndicator("innovation_chain_completeness", "innovative", "user", 0, 1, "share",
                    "Innovation-chain completeness (R&D → testing → pilot → production)",
                    "创新链完整度（研发—实验—中试—生产）"),
+    # from the park's reported statistics (parkstats.py): output / land area, R&D staff / employees
+    ScoreIndicator("land_productivity", "innovative", "user", 0, 500, "亿元/km²",
+                   "Land productivity: output per km² of park land (CNY)", "地均产出"),
+    ScoreIndicator("rd_staff_share", "innovative", "user", 0, 0.25, "share",
+                   "R&D staff share of employees", "研发人员占比"),
     # green
     ScoreIndicator("green_share_park", "green", "osm", 0, 0.35, "share",
                    "Green space share of the park", "园区绿地率"),
@@ -171,15 +178,24 @@ def space_utilisation_from_table(path: str | Path) -> float:
 
 
 def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> dict[str, float]:
-    """Check ``[park_data]`` and turn it into user indicator values."""
-    user_keys = [i.key for i in SCORECARD if i.source == "user"]
-    known = [*user_keys, *_PARK_DATA_EXTRA]
+    """Check ``[park_data]`` and turn it into user indicator values.
+
+    The park's statistics (``output``, ``land_area``, ``employees``, ``rd_staff``…; parkstats.py)
+    give the derived ``land_productivity`` and ``rd_staff_share``; these cannot be given directly.
+    """
+    user_keys = [i.key for i in SCORECARD if i.source == "user" and i.key not in SCORED_DERIVED]
+    known = [*user_keys, *_PARK_DATA_EXTRA, *PARK_STAT_KEYS]
     values: dict[str, float] = {}
     for key, value in park_data.items():
+        if key in SCORED_DERIVED:
+            raise ConfigError(
+                f"park_data.{key} in {source} is derived, not given: give output and land_area "
+                "(land_productivity) or rd_staff and employees (rd_staff_share), each with its unit."
+            )
         if key not in known:
-            from .config import unknown_key_error
-
             raise unknown_key_error(key, known, "[park_data]", source)
+        if key in PARK_STAT_KEYS:
+            continue  # checked by read_statistics below
         if key == "innovation_chain":
             if not isinstance(value, list):
                 raise ConfigError(f"park_data.innovation_chain in {source} must be a list of stages.")
@@ -194,6 +210,7 @@ def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> 
             if value < 0:
                 raise ConfigError(f"park_data.{key} in {source} must be >= 0 (got {value}).")
             values[key] = float(value)
+    values.update(scorecard_values(read_statistics(park_data, source)))
     return values
 
 

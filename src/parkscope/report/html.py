@@ -155,6 +155,35 @@ def _five_park_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+#: Heading and notes of the park statistics table (the park's own reported figures, parkstats.py).
+PARK_STATS_TITLE = Tr("Park statistics (reported by the park)", "园区统计数据（园区填报）")
+PARK_STATS_NOTE = Tr(
+    "Figures from [park_data] in the config, converted to the units shown; derived figures follow "
+    "from them. Land productivity and the R&D staff share are scored in the five-park scorecard.",
+    "来自配置文件 [park_data] 的园区统计数据，已换算为表中单位；派生指标由其计算。"
+    "地均产出与研发人员占比计入五型园区评分。",
+)
+
+
+def _park_statistics_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the park statistics table: reported figures as given and converted, then derived ones."""
+    block = s.get("park_statistics") or {}
+    rows = []
+    for kind, entries in (("reported", block.get("reported") or {}), ("derived", block.get("derived") or {})):
+        for entry in entries.values():
+            value = entry.get("display", entry.get("value"))
+            unit = entry.get("display_unit", entry.get("unit", ""))
+            size = abs(float(value))
+            nd = 0 if unit in ("persons", "firms") or size >= 100 else 1 if size >= 10 else 2
+            rows.append({
+                "name": Tr(str(entry.get("en", "")), str(entry.get("zh", ""))),
+                "value": fmt_pct(value) if unit == "share" else fmt_num(value, nd),
+                "unit": "" if unit == "share" else str(unit),
+                "given": str(entry.get("given", "")) if kind == "reported" else "",
+            })
+    return rows
+
+
 def _named_in_park(a: Assessment) -> tuple[list[dict[str, Any]], int]:
     am = a.amenities
     if not len(am) or "name" not in am.columns:
@@ -302,6 +331,10 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
         "integration": _integration_rows(s, minutes),
         "quality": _quality_rows(s),
         "five_park": _five_park_rows(s),
+        "park_stats": _park_statistics_rows(s),
+        "park_stats_notes": list((s.get("park_statistics") or {}).get("notes") or []),  # English only
+        "park_stats_title": PARK_STATS_TITLE,
+        "park_stats_note": PARK_STATS_NOTE,
         "inpark": inpark,
         "n_inpark": n_inpark,
         "max_listed": MAX_LISTED_AMENITIES,
