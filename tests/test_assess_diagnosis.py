@@ -168,8 +168,9 @@ def test_park_data_raises_coverage_and_cli_prints_the_diagnosis(osm_dir, tmp_pat
     cfg.write_text('[park_data]\nrd_intensity_pct = 6.0\ninnovation_chain = ["rd", "testing"]\n')
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        cli, ["assess", str(osm_dir / "beijing-xueyuan-road.osm"), "--park", "Dong-Park",
-              "--config", str(cfg), "--no-report", "--json", "-o", str(out)],
+        cli, ["assess", str(osm_dir / "berlin-adlershof.osm.gz"), "--park",
+              "Humboldt-Universität Campus Adlershof", "--config", str(cfg), "--no-report", "--json",
+              "-o", str(out)],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)

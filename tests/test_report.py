@@ -123,10 +123,14 @@ def test_every_text_has_both_languages(clean_html):
 def test_summary_tells_the_diagnosis_in_words(assessment, clean_html):
     integ = assessment.summary["integration"]
     assert integ["lag_type"] == "industry_without_city"  # Helsinki's centre: offices, few homes
-    assert "The park reads as 有产无城 — industry without city: the city lags the industry" in clean_html
+    assert "The park reads as 有产无城 — industry without city: the city index" in clean_html
     assert "园区呈现“有产无城”特征" in clean_html
     assert f"coupling coordination D = {integ['coordination_D']:.2f}" in clean_html
-    assert "too few homes for the jobs" in clean_html
+    assert "more jobs than the homes nearby can staff" in clean_html
+    # the data sufficiency comes first, and its table is in the page
+    summary_list = clean_html[clean_html.index('<ul class="summary">'):]
+    assert summary_list.index("Data: walk network") < summary_list.index("Life-convenience score")
+    assert 'id="data-quality"' in clean_html
     assert "Five-park scorecard (innovative, green, smart, humane, open): strongest" in clean_html
     assert assessment.summary["provenance"]["extract_sha256"] in clean_html
     assert "OSM data date" in clean_html and assessment.summary["provenance"]["osm_timestamp"] in clean_html
