@@ -1,5 +1,6 @@
 # parkscope: two commands set everything up on a fresh machine with Python 3.11.
-#   make demo   creates .venv, installs parkscope, runs `parkscope assess` on the bundled Helsinki extract -> out/demo/
+#   make demo   creates .venv, installs parkscope, runs `parkscope demo` (the Humboldt-Universität campus in
+#               Berlin-Adlershof, from the bundled extract) -> out/demo/
 #   make test   creates .venv, installs parkscope with its test dependencies (and Debian's chromium,
 #               chromium-driver and fonts-noto-cjk for the browser test), runs the tests
 PYTHON ?= python3
@@ -26,7 +27,7 @@ test: install-test
 	$(BIN)/python -m pytest -q
 
 lint: install-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

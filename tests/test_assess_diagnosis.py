@@ -141,9 +141,9 @@ def test_table_totals_are_conserved_in_the_cells(porto_alegre, tables_dir):
     assert inside["population"].sum() > 50_000  # the check is not vacuous
 
 
-def test_polygon_residents_table_is_conserved(tables_dir):
+def test_polygon_residents_table_is_conserved(helsinki, tables_dir):
     grid = tables_dir / "helsinki-population-grid-2020.gpkg"
-    a = assess(_bundled(), bbox="24.940,60.166,24.948,60.172", residents=str(grid))
+    a = assess(helsinki, bbox="24.940,60.166,24.948,60.172", residents=str(grid))
     assert a.summary["integration"]["residents_source"] == "table"
     assert a.summary["integration"]["jobs_source"] == "osm_buildings"
     zones = read_counts_table(str(grid), "residents").to_crs(a.area.crs)
@@ -155,12 +155,6 @@ def test_polygon_residents_table_is_conserved(tables_dir):
     expected = float((pieces.area.to_numpy() / full_area * pieces["count"].to_numpy()).sum())
     assert a.cells["residents"].sum() == pytest.approx(expected, rel=0.02)
     assert a.cells["residents"].sum() > 1000
-
-
-def _bundled():
-    from importlib import resources
-
-    return resources.files("parkscope").joinpath("data", "helsinki.osm.pbf")
 
 
 def test_park_data_raises_coverage_and_cli_prints_the_diagnosis(osm_dir, tmp_path):
@@ -192,15 +186,6 @@ def test_a_bad_jobs_table_fails_before_any_output(osm_dir, tmp_path):
     assert result.exit_code != 0
     assert "employees" in str(result.exception)  # the message lists the columns there are
     assert not out.exists()
-
-
-def test_demo_command_runs_end_to_end(tmp_path):
-    out = tmp_path / "demo"
-    result = CliRunner().invoke(cli, ["demo", "-o", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["integration"]["lag_type"] in LAGS
-    assert (out / "report.html").stat().st_size > 10_000
 
 
 def test_user_indicator_columns_join_the_diagnosis(osm_dir, tables_dir, tmp_path):

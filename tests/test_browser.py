@@ -22,7 +22,6 @@ import shapely
 
 import parkscope
 
-HELSINKI = Path(parkscope.__file__).parent / "data" / "helsinki.osm.pbf"
 BBOX = "24.940,60.166,24.948,60.172"
 EVIL = ('<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=1">')
 CHROMIUM = os.environ.get("PARKSCOPE_CHROMIUM", "/usr/bin/chromium")
@@ -48,10 +47,10 @@ def _need_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
+def report(helsinki, tmp_path_factory) -> Path:
     _need_browser()
-    a = parkscope.assess(HELSINKI, bbox=BBOX)
-    a.extract_path = HELSINKI
+    a = parkscope.assess(helsinki, bbox=BBOX)
+    a.extract_path = helsinki
     a = copy.copy(a)
     a.amenities = a.amenities.copy()
     am = a.amenities

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from parkscope import assess
 from parkscope.cli import _StageLog
 
-HELSINKI = resources.files("parkscope").joinpath("data/helsinki.osm.pbf")
 BBOX = "24.940,60.166,24.948,60.172"
 
 
-def test_counting_callbacks_get_counts_and_plain_ones_only_messages():
+def test_counting_callbacks_get_counts_and_plain_ones_only_messages(helsinki):
     counted, plain = [], []
-    assess(HELSINKI, bbox=BBOX,
+    assess(helsinki, bbox=BBOX,
            progress=lambda msg, done=None, total=None: counted.append((msg, done, total)))
-    assess(HELSINKI, bbox=BBOX, progress=plain.append)
+    assess(helsinki, bbox=BBOX, progress=plain.append)
     stages = [m.split(":")[0] for m in plain]
     assert stages[:3] == ["ingest", "ingest", "network"] and "indices" in stages
     steps = [(d, t) for _, d, t in counted if d is not None]
@@ -54,17 +51,17 @@ def test_live_display_draws_a_bar_per_stage(capsys):
         assert tasks[0].finished
 
 
-def test_a_parkscope_toml_in_the_working_folder_applies(tmp_path, monkeypatch, capsys):
+def test_a_parkscope_toml_in_the_working_folder_applies(helsinki, tmp_path, monkeypatch, capsys):
     from parkscope.cli import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "parkscope.toml").write_text("[area]\nbufer_m = 500\n")
-    code = main(["assess", str(HELSINKI), "--bbox", BBOX, "-o", str(tmp_path / "out"), "--no-report"])
+    code = main(["assess", str(helsinki), "--bbox", BBOX, "-o", str(tmp_path / "out"), "--no-report"])
     err = capsys.readouterr().err
     assert code == 6 and "Did you mean 'buffer_m'" in err and "./parkscope.toml" in err
     assert not (tmp_path / "out").exists()
     (tmp_path / "parkscope.toml").write_text("[area]\nbuffer_m = 500\n")
-    code = main(["assess", str(HELSINKI), "--bbox", BBOX, "-o", str(tmp_path / "out"), "--no-report", "-q"])
+    code = main(["assess", str(helsinki), "--bbox", BBOX, "-o", str(tmp_path / "out"), "--no-report", "-q"])
     assert code == 0
     import json
 

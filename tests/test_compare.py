@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,6 @@ from parkscope import assess
 from parkscope.cli import main
 from parkscope.compare import FIVE_PARK_DIMENSIONS, compare_table, display_table, load_summaries
 
-HELSINKI = Path(str(resources.files("parkscope").joinpath("data/helsinki.osm.pbf")))
 INTEGRATION_COLUMNS = ["industry", "city", "people", "coupling_C", "development_T", "coordination_D"]
 
 
@@ -30,12 +28,12 @@ def read_summary(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def outs(osm_dir, tmp_path_factory) -> dict[str, Path]:
+def outs(osm_dir, helsinki, tmp_path_factory) -> dict[str, Path]:
     """Three real assessments (no report): two Helsinki blocks and one in Monaco."""
     root = tmp_path_factory.mktemp("compare")
     areas = {
-        "hel_centre": (HELSINKI, "24.940,60.166,24.948,60.172"),
-        "hel_north": (HELSINKI, "24.936,60.175,24.942,60.178"),
+        "hel_centre": (helsinki, "24.940,60.166,24.948,60.172"),
+        "hel_north": (helsinki, "24.936,60.175,24.942,60.178"),
         "monaco": (osm_dir / "monaco.osm.pbf", "7.415,43.728,7.423,43.734"),
     }
     out = {}

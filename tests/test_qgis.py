@@ -8,7 +8,6 @@ import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
 from contextlib import closing
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,6 @@ from parkscope.indices import coordination_class
 from parkscope.io import write_gpkg
 from parkscope.qgis import LAG_TYPE_LABELS, LayerStyle, add_layer_styles, coordination_style
 
-HELSINKI = resources.files("parkscope") / "data" / "helsinki.osm.pbf"
 # the columns, in order, of the table QGIS's OGR provider creates (QgsOgrProviderMetadata::saveStyle)
 QGIS_COLUMNS = [
     "id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
@@ -32,8 +30,8 @@ COUNT = "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'layer_s
 
 
 @pytest.fixture(scope="module")
-def assessed(tmp_path_factory):
-    a = parkscope.assess(str(HELSINKI), bbox="24.940,60.166,24.948,60.172")
+def assessed(helsinki, tmp_path_factory):
+    a = parkscope.assess(str(helsinki), bbox="24.940,60.166,24.948,60.172")
     out = a.write(tmp_path_factory.mktemp("qgis") / "out", report=False)
     return a, out / "cells.gpkg"
 

@@ -17,7 +17,6 @@ from parkscope.report import html as report_html
 from parkscope.report.basemap import basemap_layers
 from parkscope.report.figures import find_cjk_font, write_figures
 
-HELSINKI = Path(parkscope.__file__).parent / "data" / "helsinki.osm.pbf"
 BBOX = "24.940,60.166,24.948,60.172"
 #: OSM names are written by anyone: these must show as text and never run.
 EVIL = ('<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=1">')
@@ -67,9 +66,9 @@ def parse(html: str) -> _Tags:
 
 
 @pytest.fixture(scope="module")
-def assessment():
-    a = parkscope.assess(HELSINKI, bbox=BBOX)
-    a.extract_path = HELSINKI
+def assessment(helsinki):
+    a = parkscope.assess(helsinki, bbox=BBOX)
+    a.extract_path = helsinki
     return a
 
 
@@ -178,8 +177,8 @@ def test_report_writes_the_figures_next_to_it(evil_report):
         assert (evil_report.parent / name).stat().st_size > 10_000
 
 
-def test_base_layers_of_the_extract():
-    layers = basemap_layers(HELSINKI, (24.935, 60.163, 24.953, 60.175))
+def test_base_layers_of_the_extract(helsinki):
+    layers = basemap_layers(helsinki, (24.935, 60.163, 24.953, 60.175))
     assert set(layers) == {"streets", "rail", "water", "green", "buildings", "places"}
     streets, buildings = layers["streets"], layers["buildings"]
     assert len(streets) > 100 and set(streets["class"]) <= {"major", "secondary", "minor", "path"}

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -345,7 +346,14 @@ def compare(
         click.echo(f"Wrote {out} ({len(table)} parks).", err=True)
 
 
-DEMO_BBOX = "24.940,60.166,24.948,60.172"
+#: The demo: the Humboldt-Universität campus in the Adlershof science city (Berlin), from the extract
+#: bundled in parkscope/data (Overpass export of 2023-01-28 cropped by scripts/make_demo_extract.py,
+#: which reads these names; © OpenStreetMap contributors, ODbL 1.0). The buffer is small because the
+#: export holds data only for about 400 m west and south of the campus: the whole study area lies
+#: inside it (outside_extract_share 0).
+DEMO_EXTRACT = "berlin-adlershof.osm.pbf"
+DEMO_PARK = "Humboldt-Universität Campus Adlershof"
+DEMO_BUFFER_M = 350.0
 
 
 @cli.command(epilog="\b\nExample:\n  parkscope demo -o out/demo")
@@ -360,30 +368,16 @@ DEMO_BBOX = "24.940,60.166,24.948,60.172"
     help="Output folder.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
-def demo(outdir: Path, quiet: bool) -> None:
-    """Assess central Helsinki from the extract bundled with parkscope (ODbL, © OpenStreetMap contributors).
+@click.pass_context
+def demo(ctx: click.Context, outdir: Path, quiet: bool) -> None:
+    """Assess the Humboldt-Universität campus in Berlin-Adlershof from the extract bundled with parkscope.
 
-    The same as ``parkscope assess <bundled helsinki.osm.pbf> --bbox 24.940,60.166,24.948,60.172 -o OUTDIR``.
+    The same as ``parkscope assess <bundled berlin-adlershof.osm.pbf> --park "Humboldt-Universität
+    Campus Adlershof" --buffer 350 -o OUTDIR``. Map data © OpenStreetMap contributors, ODbL 1.0.
     """
-    from importlib import resources
-
-    extract = resources.files("parkscope").joinpath("data/helsinki.osm.pbf")
+    extract = resources.files("parkscope").joinpath("data", DEMO_EXTRACT)
     with resources.as_file(extract) as path:
-        assess.callback(
-            extract=path,
-            park=None,
-            boundary=None,
-            bbox=DEMO_BBOX,
-            buffer_m=None,
-            config=None,
-            jobs=None,
-            residents=None,
-            table_crs=None,
-            outdir=outdir,
-            no_report=False,
-            quiet=quiet,
-            as_json=False,
-        )
+        ctx.invoke(assess, extract=path, park=DEMO_PARK, buffer_m=DEMO_BUFFER_M, outdir=outdir, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> int:
