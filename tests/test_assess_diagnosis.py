@@ -25,8 +25,10 @@ RESIDENTIAL = "-51.230,-30.090,-51.215,-30.078"  # Porto Alegre, Cristal / Camaq
 
 @pytest.fixture(scope="module")
 def campus(osm_dir):
-    # a well-mapped science city: buildings with storeys, shops, transit (Berlin-Adlershof)
-    return assess(osm_dir / "berlin-adlershof.osm.gz", park="Humboldt-Universität Campus Adlershof")
+    # a well-mapped science city: buildings with storeys, shops, transit (Berlin-Adlershof); the
+    # export's data end about 400 m west and south of the campus, hence the short buffer
+    return assess(osm_dir / "berlin-adlershof.osm.gz", park="Humboldt-Universität Campus Adlershof",
+                  buffer_m=350)
 
 
 @pytest.fixture(scope="module")
