@@ -445,7 +445,8 @@ def estimate_error(kind: str, source: str) -> dict[str, Any] | None:
     -------
     dict or None
         ``factor`` (the estimate was within ×factor of the census figure on the held-out truths),
-        ``rank_correlation`` (Spearman, per cell, where cells were measured), ``basis`` (the data,
+        ``rank_correlation`` (Spearman, per zone; None where no well-mapped extract with a per-zone
+        truth was measured), ``basis`` (the data,
         the statistic, the date and the parkscope version) — or None.
 
     Examples
@@ -460,9 +461,10 @@ def estimate_error(kind: str, source: str) -> dict[str, Any] | None:
     entry = _shipped_toml("estimate_error.toml").get(source, {}).get(kind)
     if entry is None:
         return None
+    rho = float(entry["rank_correlation"])
     return {
         "factor": float(entry["factor"]),
-        "rank_correlation": float(entry["rank_correlation"]),
+        "rank_correlation": rho if math.isfinite(rho) else None,
         "basis": str(entry["basis"]),
     }
 
