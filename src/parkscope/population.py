@@ -413,13 +413,15 @@ def defaults_for(lon: float, lat: float) -> dict[str, Any]:
 def defaults_record(country: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the summary says about the defaults used: country, living area per resident, sources.
 
-    A value the user's ``[population]`` section sets is reported as theirs.
+    ``sources`` cites each value the country sets; a value the user's ``[population]`` section sets
+    is reported as theirs; every other value is the shipped ``data/buildings.toml`` one (``others``).
     """
     params = load_population_params(overrides, country=country)
     user = set(overrides or {})
     sources = dict(country.get("sources", {}))
     for key in user:
         sources[key] = "the user's [population] section"
+    sources["others"] = "data/buildings.toml (sources in docs/population.md)"
     return {
         "country": country["country"],
         "name": country["name"],
