@@ -250,8 +250,8 @@ def result_line(rows: list[Row]) -> str:
         short = "res" if r.kind == "residents" else "jobs"
         key = f"{keys[r.truth]}_{short}"
         if r.zones > 1:
-            parts.append(f"{key}_rho={_fmt(r.rho, 3)}")
-        parts.append(f"{key}_ratio={_fmt(r.ratio, 3)}")
+            parts.append(f"{key}_rho={r.rho:.3f}")  # nan where the estimate is 0 in every zone
+        parts.append(f"{key}_ratio={r.ratio:.3f}")
     return "RESULT " + " ".join(parts) + f" parkscope={__version__}"
 
 
