@@ -54,7 +54,7 @@ def test_shipped_defaults_and_round_trip():
     p = load_population_params()
     assert p.m2_per_worker["office"] == 20.0  # Hong Kong PSG ch. 5 table 2
     assert p.m2_per_worker["research"] == 15.0  # Hong Kong PSG: science park
-    assert p.m2_per_resident == 36.52  # China 2020 census, urban family households
+    assert p.m2_per_resident == 40.3  # no location: the fallback of data/country_defaults.toml
     assert p.m2_per_worker["other"] == 0.0
     again = PopulationParams.from_dict(p.as_dict())
     assert again == p
@@ -201,12 +201,14 @@ def test_estimate_arithmetic_by_hand():
         crs=WGS84,
     )
     out = estimate_jobs_residents(frame, p)
-    per_res = 0.85 / 36.52
+    per_res = 0.85 * 1.0 / 40.3  # residential_gross_to_net * occupied_share / m2_per_resident
     assert out["jobs"].tolist() == pytest.approx([50.0, 0.0, 400 / 20, 300 / 15, 0.0, 200 / 20])
     assert out["residents"].tolist() == pytest.approx([0.0, 1000 * per_res, 1200 * per_res, 0.0, 0.0, 0.0])
     assert out["residential_floor_m2"].tolist() == pytest.approx([0, 1000, 1200, 0, 0, 0])
     net = dataclasses.replace(p, gross_to_net=0.8)
     assert estimate_jobs_residents(frame, net)["jobs"].iloc[0] == pytest.approx(40.0)
+    lived_in = dataclasses.replace(p, occupied_share=0.8)
+    assert estimate_jobs_residents(frame, lived_in)["residents"].iloc[1] == pytest.approx(800 * per_res)
     assert "jobs" not in frame.columns  # a copy, not the input
 
 

@@ -46,6 +46,8 @@ from .parkstats import park_statistics
 from .population import (
     allocate_to_cells,
     building_floorspace,
+    defaults_for,
+    defaults_record,
     estimate_jobs_residents,
     load_population_params,
     read_counts_table,
@@ -256,7 +258,8 @@ def assess(
     say("ingest: finding the study area")
     area = resolve_area(extract, bbox=bbox, boundary=boundary, park=park, buffer_m=settings.buffer_m)
     # read the user's tables first: a bad table fails before minutes of work
-    pop_params = load_population_params(settings.population)
+    country = defaults_for(area.park.centroid.x, area.park.centroid.y)  # living area etc. by country
+    pop_params = load_population_params(settings.population, country=country)
     tables = {
         kind: read_counts_table(spec, kind, table_crs)
         for kind, spec in (("jobs", jobs), ("residents", residents))
@@ -512,6 +515,7 @@ def assess(
             "floor_area_m2": round(float(buildings["floor_area_m2"].sum()), 1) if len(buildings) else 0.0,
             "estimated_jobs": round(float(buildings["jobs"].sum())) if len(buildings) else 0,
             "estimated_residents": round(float(buildings["residents"].sum())) if len(buildings) else 0,
+            "defaults": defaults_record(country, settings.population),
         },
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "provenance": {

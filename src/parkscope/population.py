@@ -16,6 +16,7 @@ their sources are in docs/population.md.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import logging
 import math
@@ -31,6 +32,7 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import reverse_geocode
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
@@ -47,6 +49,10 @@ __all__ = [
     "allocate_to_cells",
     "building_counts_to_cells",
     "building_floorspace",
+    "country_of",
+    "defaults_for",
+    "defaults_record",
+    "estimate_error",
     "estimate_jobs_residents",
     "load_population_params",
     "read_counts_table",
@@ -75,6 +81,8 @@ LEVELS_SOURCES: tuple[str, ...] = ("building:levels", "height", "default")
 
 Kind = Literal["jobs", "residents"]
 KINDS: tuple[str, ...] = ("jobs", "residents")
+#: Where jobs and residents come from (``integration.jobs_source`` / ``residents_source``).
+SOURCES: tuple[str, ...] = ("table", "raster", "head_count", "osm_buildings")
 _DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {"jobs": ("jobs",), "residents": ("residents", "population")}
 
 _BUILDING_COLUMNS = (
@@ -122,6 +130,9 @@ class PopulationParams:
         Dwelling floor area per resident.
     residential_gross_to_net : float
         Dwelling floor area per m² of gross residential floor area (0–1].
+    occupied_share : float
+        Share of the dwelling floor in dwellings lived in permanently (0–1]: the rest is vacant or
+        second homes. National figures in ``data/country_defaults.toml``.
     gross_to_net : float
         Share of non-residential gross floor area that ``m2_per_worker`` applies to (0–1].
     default_levels : Mapping[str, float]
@@ -140,6 +151,7 @@ class PopulationParams:
     m2_per_worker: Mapping[str, float]
     m2_per_resident: float
     residential_gross_to_net: float
+    occupied_share: float
     gross_to_net: float
     default_levels: Mapping[str, float]
     building_use: Mapping[str, str]
@@ -200,6 +212,8 @@ class PopulationParams:
             problems.append("m2_per_resident must be > 0")
         if not 0 < self.residential_gross_to_net <= 1:
             problems.append("residential_gross_to_net must be in (0, 1]")
+        if not 0 < self.occupied_share <= 1:
+            problems.append("occupied_share must be in (0, 1]")
         if not 0 < self.gross_to_net <= 1:
             problems.append("gross_to_net must be in (0, 1]")
         lacking = [u for u in JOB_USES if u not in self.m2_per_worker]
@@ -230,6 +244,7 @@ _PARAM_KINDS: dict[str, str] = {
     "m2_per_worker": "table",
     "m2_per_resident": "number",
     "residential_gross_to_net": "number",
+    "occupied_share": "number",
     "gross_to_net": "number",
     "default_levels": "table",
     "building_use": "table",
@@ -276,19 +291,39 @@ def _shipped_population() -> dict[str, Any]:
     return tomllib.loads(text)["population"]
 
 
+def _merge_params(raw: dict[str, Any], overrides: Mapping[str, Any], source: str) -> None:
+    """Apply ``[population]``-shaped overrides to ``raw`` in place (tables merged key by key)."""
+    known = [f.name for f in fields(PopulationParams)]
+    for key, value in overrides.items():
+        if key not in known:
+            raise unknown_key_error(key, known, "[population]", source)
+        if isinstance(raw[key], dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"population.{key} in {source} must be a table (e.g. {key} = {{ ... }}).")
+            raw[key] = {**raw[key], **dict(value)}
+        else:
+            raw[key] = value
+
+
 def load_population_params(
-    overrides: Mapping[str, Any] | None = None, source: str = "the [population] section of the config"
+    overrides: Mapping[str, Any] | None = None,
+    source: str = "the [population] section of the config",
+    *,
+    country: Mapping[str, Any] | None = None,
 ) -> PopulationParams:
-    """The shipped defaults (``data/buildings.toml``) with user overrides applied.
+    """The shipped defaults, then the country's, then the user's overrides.
 
     Parameters
     ----------
     overrides : mapping, optional
         The ``[population]`` section of a user config. Scalars replace the default; tables
         (``m2_per_worker``, ``default_levels``, ``building_use``, ``poi_use``, ``area_use``) are merged
-        key by key.
+        key by key. They win over the country's defaults.
     source : str
         Where the overrides come from, for error messages.
+    country : mapping, optional
+        From :func:`defaults_for`: its ``params`` replace the shipped ``data/buildings.toml`` values
+        (living area per resident, occupied share, storeys where the evidence allows).
 
     Returns
     -------
@@ -306,21 +341,134 @@ def load_population_params(
     (15.0, 15.0)
     """
     raw = _shipped_population()
+    if country:
+        _merge_params(raw, country.get("params", {}), "data/country_defaults.toml")
     if overrides:
-        known = [f.name for f in fields(PopulationParams)]
-        for key, value in overrides.items():
-            if key not in known:
-                raise unknown_key_error(key, known, "[population]", source)
-            if isinstance(raw[key], dict):
-                if not isinstance(value, Mapping):
-                    raise ConfigError(
-                        f"population.{key} in {source} must be a table (e.g. {key} = {{ ... }})."
-                    )
-                raw[key] = {**raw[key], **dict(value)}
-            else:
-                raw[key] = value
+        _merge_params(raw, overrides, source)
         return PopulationParams.from_dict(raw, source)
     return PopulationParams.from_dict(raw, "the shipped defaults (data/buildings.toml)")
+
+
+# --------------------------------------------------------------------------------------------------
+# Country defaults and the measured error of the estimate
+# --------------------------------------------------------------------------------------------------
+
+
+def _shipped_toml(name: str) -> dict[str, Any]:
+    return tomllib.loads(resources.files("parkscope").joinpath("data", name).read_text(encoding="utf-8"))
+
+
+def country_of(lon: float, lat: float) -> tuple[str, str]:
+    """ISO 3166-1 alpha-2 code and name of the country at a point, looked up offline.
+
+    The nearest populated place of the GeoNames gazetteer shipped with the ``reverse-geocode``
+    package decides, so within a few kilometres of a border the neighbour may answer.
+
+    Examples
+    --------
+    >>> country_of(9.52, 47.14)
+    ('LI', 'Liechtenstein')
+    """
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"country_of needs WGS84 longitude/latitude, got ({lon}, {lat}).")
+    place = reverse_geocode.get((float(lat), float(lon)))
+    return str(place["country_code"]).upper(), str(place["country"])
+
+
+def defaults_for(lon: float, lat: float) -> dict[str, Any]:
+    """The country-keyed defaults of the building-based estimate at a point (``data/country_defaults.toml``).
+
+    Parameters
+    ----------
+    lon, lat : float
+        WGS84 degrees, e.g. the centre of the study area.
+
+    Returns
+    -------
+    dict
+        ``country`` (ISO code), ``name``, ``listed`` (False: the documented fallback was used),
+        ``params`` (``[population]``-shaped values for :func:`load_population_params`) and
+        ``sources`` (parameter → citation).
+
+    Examples
+    --------
+    >>> d = defaults_for(116.355, 40.003)
+    >>> d["country"], d["params"]["m2_per_resident"]
+    ('CN', 36.52)
+    """
+    code, name = country_of(lon, lat)
+    table = _shipped_toml("country_defaults.toml")
+    entry = table["country"].get(code)
+    listed = entry is not None
+    entry = entry if listed else table["fallback"]
+    return {
+        "country": code,
+        "name": name,
+        "listed": listed,
+        "params": copy.deepcopy(entry.get("params", {})),
+        "sources": dict(entry.get("sources", {})),
+    }
+
+
+def defaults_record(country: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the summary says about the defaults used: country, living area per resident, sources.
+
+    ``sources`` cites each value the country sets; a value the user's ``[population]`` section sets
+    is reported as theirs; every other value is the shipped ``data/buildings.toml`` one (``others``).
+    """
+    params = load_population_params(overrides, country=country)
+    user = set(overrides or {})
+    sources = dict(country.get("sources", {}))
+    for key in user:
+        sources[key] = "the user's [population] section"
+    sources["others"] = "data/buildings.toml (sources in docs/population.md)"
+    return {
+        "country": country["country"],
+        "name": country["name"],
+        "listed": bool(country["listed"]),
+        "m2_per_resident": params.m2_per_resident,
+        "occupied_share": params.occupied_share,
+        "source": sources.get("m2_per_resident", ""),
+        "sources": sources,
+    }
+
+
+def estimate_error(kind: str, source: str) -> dict[str, Any] | None:
+    """The measured error of an estimate of jobs or residents (``data/estimate_error.toml``).
+
+    Parameters
+    ----------
+    kind : {"jobs", "residents"}
+    source : {"osm_buildings", "table", "raster", "head_count"}
+        ``integration.jobs_source`` / ``residents_source``. Only ``osm_buildings`` is parkscope's own
+        estimate; the error of a table, raster or head-count is the user's, so those give None.
+
+    Returns
+    -------
+    dict or None
+        ``factor`` (the estimate was within ×factor of the census figure on the held-out truths),
+        ``rank_correlation`` (Spearman, per zone; None where no well-mapped extract with a per-zone
+        truth was measured), ``basis`` (the data,
+        the statistic, the date and the parkscope version) — or None.
+
+    Examples
+    --------
+    >>> estimate_error("jobs", "table") is None
+    True
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be 'jobs' or 'residents', not {kind!r}")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    entry = _shipped_toml("estimate_error.toml").get(source, {}).get(kind)
+    if entry is None:
+        return None
+    rho = float(entry["rank_correlation"])
+    return {
+        "factor": float(entry["factor"]),
+        "rank_correlation": rho if math.isfinite(rho) else None,
+        "basis": str(entry["basis"]),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -522,8 +670,14 @@ def building_floorspace(
     roof = _number_tag([t.get("roof:levels") for t in btags], -1.0, 20.0)
     height = _number_tag([t.get("height") for t in btags], 0.0, 1000.0)
     dl = params.default_levels
+    # a use known only from the POIs inside says what the ground floor holds, not how tall the
+    # building is: such a building takes the "default" storeys (docs/validation.md, Monaco)
     key = np.array(
-        [v if v in dl else u if u in dl else "default" for v, u in zip(bv, use, strict=True)], dtype=object
+        [
+            v if v in dl else u if u in dl and s != "poi" else "default"
+            for v, u, s in zip(bv, use, source, strict=True)
+        ],
+        dtype=object,
     )
     # small residential buildings are houses, not blocks (measured on Berlin: docs/population.md)
     small_home = np.isin(key, ("residential", "mixed")) & (footprint <= params.house_max_footprint_m2)
@@ -571,7 +725,8 @@ def estimate_jobs_residents(
 
     ``residential_floor_m2`` = floor area × residential share (1 for ``residential``;
     ``max(0, 1 - mixed_nonresidential_levels / levels)`` for ``mixed``; 0 otherwise);
-    ``residents`` = residential floor × ``residential_gross_to_net`` / ``m2_per_resident``;
+    ``residents`` = residential floor × ``residential_gross_to_net`` × ``occupied_share`` /
+    ``m2_per_resident``;
     ``jobs`` = (floor − residential floor) × ``gross_to_net`` / ``m2_per_worker[use]`` (0 where that
     figure is 0, as for ``other``).
 
@@ -605,7 +760,9 @@ def estimate_jobs_residents(
         jobs = np.where(density > 0, job_floor * params.gross_to_net / density, 0.0)
     out["residential_floor_m2"] = res_floor
     out["jobs"] = jobs
-    out["residents"] = res_floor * params.residential_gross_to_net / params.m2_per_resident
+    out["residents"] = (
+        res_floor * params.residential_gross_to_net * params.occupied_share / params.m2_per_resident
+    )
     return out
 
 
