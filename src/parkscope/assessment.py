@@ -34,6 +34,7 @@ from .diagnosis import (
     diagnose_cells,
     park_integration,
     park_measures,
+    verdict_within_error,
     workplace_and_housing_floor,
 )
 from .errors import AreaError, InputError
@@ -48,6 +49,7 @@ from .population import (
     building_floorspace,
     defaults_for,
     defaults_record,
+    estimate_error,
     estimate_jobs_residents,
     load_population_params,
     read_counts_table,
@@ -434,6 +436,7 @@ def assess(
     quality = measure_quality(
         cells, cells_metric, network, buildings, (np.asarray(bx), np.asarray(by)), amen, joined,
         counts, sources, (outside, park_outside), int(park_nodes.sum()), len(settings.categories),
+        errors={kind: estimate_error(kind, sources[kind]) for kind in ("jobs", "residents")},
     )
     timings["quality_s"] = time.perf_counter() - t
 
@@ -458,6 +461,10 @@ def assess(
     integration = park_integration(
         cells, with_counts, in_catchment, reach, cover, settings.diagnosis, sources, park_counts, values,
         quality=quality,
+    )
+    integration["within_error"] = verdict_within_error(
+        cells, values, cells["n_nodes"].to_numpy() > 0, settings.diagnosis, quality,
+        {kind: (quality.layers[kind].measures.get("error_factor") or 1.0) for kind in ("jobs", "residents")},
     )
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
     measures = park_measures(

@@ -696,6 +696,63 @@ def _cautions(quality: DataQuality | None) -> list[str]:
     ]
 
 
+def scale_counts(values: pd.DataFrame, jobs_by: float, residents_by: float, employment_rate: float
+                 ) -> pd.DataFrame:
+    """The cell values with every jobs figure times ``jobs_by`` and every residents figure times
+    ``residents_by`` (densities and walk sums are proportional to them; the balance is recomputed)."""
+    out = values.copy()
+    for col in ("jobs", "job_density", "jobs_15min"):
+        if col in out:
+            out[col] = out[col] * jobs_by
+    for col in ("residents", "resident_density", "residents_15min"):
+        if col in out:
+            out[col] = out[col] * residents_by
+    if {"jobs_15min", "residents_15min"} <= set(out.columns):
+        out["jobs_housing_balance"] = jobs_housing_balance(
+            out["jobs_15min"].to_numpy(), out["residents_15min"].to_numpy(), employment_rate
+        )
+    return out
+
+
+def verdict_within_error(
+    cells: pd.DataFrame,
+    values: pd.DataFrame,
+    valid: np.ndarray,
+    settings: DiagnosisSettings,
+    quality: DataQuality | None,
+    factors: Mapping[str, float],
+) -> dict[str, Any]:
+    """Would the park's verdict change within the stated error of the jobs and residents estimates?
+
+    The estimates are taken at the ends of their error (``factors``: jobs and residents each times
+    ``1/f`` and ``f``, the four corners) and the park diagnosed again. Reports the lag types and
+    the range of D met, and whether the lag type stays the same (``lag_type_stable``).
+    ``checked`` is False when no estimate has a stated error (tables, rasters, head-counts: their
+    error is the user's).
+    """
+    fj, fr = float(factors.get("jobs") or 1.0), float(factors.get("residents") or 1.0)
+    out: dict[str, Any] = {
+        "checked": fj > 1 or fr > 1, "jobs_factor": _r(fj, 3), "residents_factor": _r(fr, 3),
+    }
+    if not out["checked"]:
+        return out
+    w, ok = park_cell_weights(cells)
+    lags, Ds = [], []
+    for sj in sorted({1 / fj, fj}):
+        for sr in sorted({1 / fr, fr}):
+            scaled = scale_counts(values, sj, sr, settings.employment_rate)
+            diag = diagnose_cells(scaled, valid, settings, quality.cell_status if quality else None)
+            U, missing = park_subindices(diag, w, ok, settings, quality)
+            if missing or not np.isfinite(U).all():
+                continue
+            Ds.append(couple(U, settings)[2])
+            lags.append(str(lag_type(U[0:1], U[1:2], settings.lag_threshold)[0]))
+    out["lag_types"] = sorted(set(lags))
+    out["lag_type_stable"] = len(set(lags)) == 1 if lags else None
+    out["coordination_D_range"] = [_r(min(Ds)), _r(max(Ds))] if Ds else None
+    return out
+
+
 def _park_indicator_values(
     values: pd.DataFrame | None, w: np.ndarray, ok: np.ndarray, settings: DiagnosisSettings,
     attrs: Mapping[str, Any],
