@@ -168,12 +168,23 @@ def _reproject(geom: BaseGeometry | np.ndarray, src: CRS, dst: CRS) -> Any:
     return shapely.transform(geom, move)
 
 
+def _apply(t: Affine, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The affine map ``t`` applied to arrays of (column, row) or (x, y)."""
+    return t.a * u + t.b * v + t.c, t.d * u + t.e * v + t.f
+
+
 def _footprint(transform: Affine, width: int, height: int) -> shapely.Polygon:
     """The raster's extent as a polygon in its own CRS (a parallelogram for rotated rasters)."""
     cols = np.array([0, width, width, 0, 0], dtype=np.float64)
     rows = np.array([0, 0, height, height, 0], dtype=np.float64)
-    x, y = transform * (cols, rows)
+    x, y = _apply(transform, cols, rows)
     return shapely.Polygon(np.column_stack([x, y]))
+
+
+def _crs_label(crs: Any) -> str:
+    """``EPSG:…`` where the raster's CRS has an authority code, else its name."""
+    text = crs.to_string()
+    return text if len(text) <= 40 else CRS(crs).name
 
 
 def _fmt_box(b: tuple[float, float, float, float] | np.ndarray) -> str:
@@ -188,7 +199,7 @@ def _extent_wgs84(ds: Any) -> tuple[float, float, float, float]:
 def _window(transform: Affine, width: int, height: int, area_r: BaseGeometry) -> Window | None:
     """The pixels (rows, columns) whose extent meets the bounding box of ``area_r``; None if none."""
     x0, y0, x1, y1 = area_r.bounds
-    cols, rows = ~transform * (np.array([x0, x1, x1, x0]), np.array([y0, y0, y1, y1]))
+    cols, rows = _apply(~transform, np.array([x0, x1, x1, x0]), np.array([y0, y0, y1, y1]))
     c0, c1 = max(0, int(np.floor(cols.min()))), min(width, int(np.ceil(cols.max())))
     r0, r1 = max(0, int(np.floor(rows.min()))), min(height, int(np.ceil(rows.max())))
     if c1 <= c0 or r1 <= r0:
@@ -200,7 +211,7 @@ def _miss_error(path: Path, what: str, ds: Any, area: BaseGeometry) -> InputErro
     return InputError(
         f"The {what} raster {path.name} does not cover the study area: the raster spans "
         f"{_fmt_box(_extent_wgs84(ds))} (W,S,E,N, WGS84; {_fmt_box(ds.bounds)} in "
-        f"{CRS(ds.crs).to_string()}), "
+        f"{_crs_label(ds.crs)}), "
         f"the study area {_fmt_box(shapely.bounds(area))}. Give a raster of this place (a WorldPop country "
         "file or the GHSL tile that holds it)."
     )
@@ -236,7 +247,7 @@ def check_raster(spec: str | Path, what: str, area: BaseGeometry) -> dict[str, A
         share = _coverage(ds, _reproject(area, WGS84, crs))
         if share <= 0:
             raise _miss_error(path, what, ds, area)
-        return {"file": path.name, "band": band, "crs": crs.to_string(), "coverage_share": share}
+        return {"file": path.name, "band": band, "crs": _crs_label(ds.crs), "coverage_share": share}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -261,7 +272,7 @@ def _pixel_polygons(transform: Affine, rows: np.ndarray, cols: np.ndarray) -> np
     dr = np.array([0, 0, 1, 1, 0], dtype=np.float64)
     c = cols[:, None].astype(np.float64) + dc
     r = rows[:, None].astype(np.float64) + dr
-    x, y = transform * (c, r)
+    x, y = _apply(transform, c, r)
     return shapely.polygons(np.stack([x, y], axis=-1))
 
 
@@ -323,6 +334,7 @@ def read_raster(spec: str | Path, what: str, area: BaseGeometry | None = None) -
         values, missing, negative = _clean(ds.read(band, window=window, masked=True))
         transform = ds.window_transform(window)
         attribution = _attribution(ds, path, band)
+        label = _crs_label(ds.crs)
         res = (abs(ds.transform.a) or abs(ds.transform.b), abs(ds.transform.e) or abs(ds.transform.d))
         unit = "degree" if crs.is_geographic else (crs.axis_info[0].unit_name if crs.axis_info else "unit")
     rows, cols = np.nonzero(values > 0)
@@ -330,7 +342,7 @@ def read_raster(spec: str | Path, what: str, area: BaseGeometry | None = None) -
     record = {
         "file": path.name,
         "band": band,
-        "crs": crs.to_string(),
+        "crs": label,
         "pixel_size": [float(res[0]), float(res[1])],
         "pixel_unit": unit,
         "window": [int(window.width), int(window.height)],
@@ -360,7 +372,7 @@ def _nodata_share(transform: Affine, missing: np.ndarray, area_r: BaseGeometry |
         return float(missing.mean())
     shapely.prepare(area_r)
     rows, cols = np.indices(missing.shape)
-    x, y = transform * (cols.ravel() + 0.5, rows.ravel() + 0.5)
+    x, y = _apply(transform, cols.ravel() + 0.5, rows.ravel() + 0.5)
     inside = shapely.contains_xy(area_r, x, y)
     return float(missing.ravel()[inside].mean()) if inside.any() else float(missing.mean())
 

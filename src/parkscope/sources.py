@@ -216,7 +216,7 @@ def head_count_to_cells(
         "park_buildings": int((park_floor > 0).sum()),
         "park_floor_m2": round(float(park_floor.sum()), 1),
         "outside_park": "osm_buildings",
-        "outside_park_total": round(float(outside.sum()), 1),
+        "outside_park_total": float(outside.sum()),
     }
     return outside + park, record
 
@@ -270,7 +270,7 @@ def weight_raster_to_cells(
             "spread_over": "raster" if how != "park_area" else how,
             "weight_in_park": float(park_volume.sum()),
             "outside_park": "raster",
-            "outside_park_total": round(float(outside.sum()), 1),
+            "outside_park_total": float(outside.sum()),
         }
     )
     return outside + spread, record
