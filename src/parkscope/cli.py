@@ -183,7 +183,8 @@ def cli() -> None:
     "attribution",
     multiple=True,
     metavar="TEXT",
-    help="Attribution of your own data, carried to the report and summary.json (repeatable).",
+    help="Attribution of your own data, recorded in summary.json (provenance.attribution_sources); "
+    "repeatable.",
 )
 @click.option(
     "--table-crs",

@@ -1,11 +1,10 @@
 """GeoTIFF rasters of counts (WorldPop, GHSL GHS-POP, a user's own jobs grid) or weights (GHS-BUILT-V).
 
 Only the window over the study area is read (any CRS; the band's nodata and mask respected). Each
-pixel with a value becomes its polygon, built in the raster's CRS from the raster's affine
-transform and carried to WGS84 corner by corner, so neighbouring pixels keep sharing their corners
-and still tile the plane. :func:`parkscope.population.allocate_to_cells` then splits every pixel
-among the H3 cells by exact polygon overlap, the way it splits zone polygons of a table: what lies
-inside the cells is conserved, never invented (docs/population.md §5–6, docs/decisions.md).
+pixel with a value becomes its polygon, built in the raster's CRS from its affine transform;
+:func:`raster_to_cells` carries the H3 cells into that CRS vertex by vertex (they still tile it)
+and splits every pixel among them by exact polygon overlap: what lies inside the cells is
+conserved, never invented (docs/population.md §8, docs/decisions.md).
 
 Nodata, NaN and negative pixels count as 0. A raster that misses the study area is an
 :class:`~parkscope.errors.InputError` naming both extents; one that covers only part of it is read

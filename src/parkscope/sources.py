@@ -12,7 +12,7 @@ Each of jobs and residents has one source (``summary.integration.jobs_source`` /
 - ``osm_buildings`` — the estimate from the floor area of the OpenStreetMap buildings.
 
 The checks of the user's choices (:func:`count_requests`) run before any work; the spreading
-functions are pure and conserve the total exactly (docs/population.md §7).
+functions are pure and conserve the total exactly (docs/population.md §8–9).
 """
 
 from __future__ import annotations
