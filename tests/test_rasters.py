@@ -409,6 +409,22 @@ def test_assess_with_rasters_and_a_head_count(osm_dir, rasters):
     assert s["provenance"]["attribution_sources"][1:] == [WORLDPOP_ATTRIBUTION, "Jobs: the park's register"]
 
 
+def test_assess_built_volume_matches_the_jobs_raster(osm_dir, rasters):
+    """Jobs from volume / 70 m³ equal the jobs raster the volume was made from; with a total, the park's."""
+    where = {"bbox": "-51.180,-30.064,-51.168,-30.052", "buffer_m": 400}
+    extract = osm_dir / "porto-alegre.osm.pbf"
+    counted = assess(extract, **where, jobs=rasters["jobs"])
+    weighted = assess(extract, **where, jobs_weight=rasters["volume"])
+    assert weighted.summary["integration"]["jobs_source"] == "raster"
+    assert np.allclose(weighted.cells["jobs"], counted.cells["jobs"], rtol=1e-9, atol=1e-9)
+    assert counted.summary["provenance"]["attribution_sources"][1] == "Jobs: RAIS"
+    spread = assess(extract, **where, jobs_weight=rasters["volume"], jobs_total=3000)
+    rec = spread.summary["population"]["jobs"]
+    assert spread.summary["integration"]["jobs_source"] == "head_count" and rec["spread_over"] == "raster"
+    assert spread.summary["integration"]["jobs_in_park"] == 3000
+    assert spread.cells["jobs"].sum() == pytest.approx(3000 + rec["outside_park_total"], rel=1e-9)
+
+
 def _cli(*args) -> int:
     return main(["assess", *map(str, args), "--no-report", "-q"])
 
