@@ -6,7 +6,7 @@ import hashlib
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,7 +63,9 @@ from .quality import (
     counts_quality,
     network_quality,
 )
+from .rasters import check_raster, is_raster, raster_to_cells, read_raster
 from .score import category_scores, life_convenience
+from .sources import count_requests, head_count_to_cells, weight_raster_to_cells
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +202,10 @@ def assess(
     residents: str | Path | None = None,
     table_crs: str | None = None,
     progress: Progress | None = None,
+    jobs_total: float | None = None,
+    residents_total: float | None = None,
+    jobs_weight: str | Path | None = None,
+    attribution: str | Sequence[str] | None = None,
 ) -> Assessment:
     """Assess the life convenience of a park from an OpenStreetMap extract.
 
@@ -221,13 +227,22 @@ def assess(
         Ready settings (instead of ``config``).
     jobs, residents : str or Path, optional
         ``FILE[:COLUMN]`` tables of jobs / residents (CSV with ``lon``,``lat`` or ``h3``; GeoPackage,
-        GeoJSON or Shapefile of points or polygons). Without them both are estimated from the
+        GeoJSON or Shapefile of points or polygons), or GeoTIFF rasters of counts
+        ``FILE.tif[:BAND]`` (WorldPop, GHSL GHS-POP). Without them both are estimated from the
         floor area of the OSM buildings.
     table_crs : str, optional
         CRS of CSV tables: ``gcj02``, ``bd09`` or ``EPSG:…`` (default WGS84).
     progress : callable, optional
         Called with a short message at the start of each stage; if it also takes two more
         arguments, ``progress(message, done, total)`` reports counted work within a stage.
+    jobs_total, residents_total : float, optional
+        The park's known head-count, spread over the park's buildings by floor area of the
+        matching use (by area where it has none); not together with ``jobs`` / ``residents``.
+    jobs_weight : str or Path, optional
+        A GeoTIFF of non-residential built volume (GHSL GHS-BUILT-V NRES): jobs = volume /
+        :data:`parkscope.sources.M3_PER_JOB`, or with ``jobs_total`` the park's total spread by volume.
+    attribution : str or list of str, optional
+        Attribution text of the user's data, carried to ``provenance.attribution_sources``.
 
     Returns
     -------
@@ -262,11 +277,19 @@ def assess(
     # read the user's tables first: a bad table fails before minutes of work
     country = defaults_for(area.park.centroid.x, area.park.centroid.y)  # living area etc. by country
     pop_params = load_population_params(settings.population, country=country)
+    requests = count_requests(
+        jobs=jobs, residents=residents, jobs_total=jobs_total, residents_total=residents_total,
+        jobs_weight=jobs_weight,
+    )
     tables = {
-        kind: read_counts_table(spec, kind, table_crs)
-        for kind, spec in (("jobs", jobs), ("residents", residents))
-        if spec is not None
+        kind: read_counts_table(r.spec, kind, table_crs)
+        for kind, r in requests.items()
+        if r.source == "table"
     }
+    for r in requests.values():  # a raster that misses the study area fails now, not at the population stage
+        for spec, what in ((r.spec, r.kind), (r.weight, f"{r.kind} weight")):
+            if is_raster(spec):
+                check_raster(spec, what, area.analysis)
     user_tables = {
         name: read_counts_table(u["table"], "residents", table_crs)
         for name, u in settings.diagnosis.user_indicators.items()
@@ -404,12 +427,29 @@ def assess(
     buildings["workplace_floor_m2"] = workplace_and_housing_floor(buildings)[0]
     cells_metric = cells.geometry.to_crs(area.crs)
     bx, by = representative_xy(buildings.geometry.to_crs(area.crs)) if len(buildings) else ([], [])
-    counts, sources, park_counts = {}, {}, {}
+    counts, sources, park_counts, records = {}, {}, {}, {}
     b_in_park = shapely.contains_xy(
         gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0], np.asarray(bx), np.asarray(by)
     ) if len(buildings) else np.zeros(0, dtype=bool)
+    cells_union = shapely.union_all(cells.geometry.values)
     for kind in ("jobs", "residents"):
-        if kind in tables:
+        req = requests[kind]
+        sources[kind] = req.source
+        if req.weight is not None:  # built volume: a weight, not a count
+            pixels = read_raster(req.weight, f"{kind} weight", cells_union)
+            counts[kind], records[kind] = weight_raster_to_cells(pixels, cells, area.park, req.total)
+            if req.total is not None:
+                park_counts[kind] = req.total
+        elif req.source == "raster":
+            per_cell = raster_to_cells(read_raster(req.spec, kind, cells_union), cells)
+            counts[kind], records[kind] = per_cell.to_numpy(), per_cell.attrs["raster"]
+        elif req.source == "head_count":
+            counts[kind], records[kind] = head_count_to_cells(
+                req.total, kind, buildings, b_in_park, (np.asarray(bx), np.asarray(by)), cells_metric,
+                cells["park_overlap_m2"].to_numpy(),
+            )
+            park_counts[kind] = req.total
+        elif kind in tables:
             counts[kind] = (
                 # zone polygons are shared out by the floor area of the matching use where they
                 # hold buildings (dasymetric), else by area
@@ -421,13 +461,15 @@ def assess(
                 .fillna(0.0)
                 .to_numpy(dtype=np.float64)
             )
-            sources[kind] = "table"
+            records[kind] = {
+                "file": Path(tables[kind].attrs["source"]).name, "column": tables[kind].attrs["column"],
+                "total_in_cells": float(counts[kind].sum()),
+            }
         else:
             counts[kind] = sum_in_cells(
                 np.asarray(bx), np.asarray(by), buildings[kind].to_numpy(dtype=np.float64)
                 if len(buildings) else np.zeros(0), cells_metric
             )
-            sources[kind] = "osm_buildings"
             park_counts[kind] = float(buildings[kind].to_numpy()[b_in_park].sum()) if len(buildings) else 0.0
     timings["population_s"] = time.perf_counter() - t
 
@@ -436,6 +478,7 @@ def assess(
     quality = measure_quality(
         cells, cells_metric, network, buildings, (np.asarray(bx), np.asarray(by)), amen, joined,
         counts, sources, (outside, park_outside), int(park_nodes.sum()), len(settings.categories),
+        coverage={kind: records.get(kind, {}).get("coverage_share") for kind in ("jobs", "residents")},
         errors={kind: estimate_error(kind, sources[kind]) for kind in ("jobs", "residents")},
     )
     timings["quality_s"] = time.perf_counter() - t
@@ -524,6 +567,7 @@ def assess(
             "estimated_residents": round(float(buildings["residents"].sum())) if len(buildings) else 0,
             "defaults": defaults_record(country, settings.population),
         },
+        "population": {kind: {"source": sources[kind], **records.get(kind, {})} for kind in sources},
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "provenance": {
             "extract": extract.name,
@@ -532,6 +576,7 @@ def assess(
             "parameters": settings.as_dict(),
             "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "attribution": OSM_ATTRIBUTION,
+            "attribution_sources": _attribution_sources(records, attribution),
         },
     }
     return Assessment(
@@ -544,6 +589,13 @@ def assess(
         summary=summary,
         extract_path=extract,
     )
+
+
+def _attribution_sources(records: dict[str, dict[str, Any]], given: str | Sequence[str] | None) -> list[str]:
+    """Attribution of every source used: OpenStreetMap, the rasters read, the user's own texts."""
+    texts = [OSM_ATTRIBUTION, *(r["attribution"] for r in records.values() if r.get("attribution"))]
+    texts += [given] if isinstance(given, str) else list(given or [])
+    return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
 
 
 def measure_quality(
@@ -589,7 +641,8 @@ def measure_quality(
             for kind in ("jobs", "residents")
         },
     }
-    status = cell_statuses(layers, measures, sources, cells["n_nodes"].to_numpy() > 0)
+    status = cell_statuses(layers, measures, sources, cells["n_nodes"].to_numpy() > 0,
+                           cells["in_park"].to_numpy())
     return DataQuality(layers, status, measures)
 
 

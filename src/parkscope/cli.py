@@ -27,6 +27,8 @@ Examples:
   parkscope assess city.osm.pbf --boundary park.geojson --buffer 1500 -o out/park
   parkscope assess poa.osm.pbf --bbox -51.18,-30.065,-51.165,-30.05 \\
       --jobs hexgrid.csv:jobs --residents hexgrid.csv:population -o out/tecnopuc
+  parkscope assess city.osm.pbf --park "Tech Park" --residents bra_ppp_2020.tif \\
+      --jobs-total 12000 -o out/techpark
 """
 
 
@@ -147,13 +149,44 @@ def cli() -> None:
     "jobs",
     metavar="FILE[:COLUMN]",
     help="Jobs table (CSV lon/lat or h3; GeoPackage/GeoJSON/Shapefile points or polygons); "
-    "column 'jobs' by default. Without it, jobs are estimated from OSM building floor area.",
+    "column 'jobs' by default; or a GeoTIFF of job counts (FILE.tif[:BAND]). Without it, jobs are "
+    "estimated from OSM building floor area.",
 )
 @click.option(
     "--residents",
     "residents",
     metavar="FILE[:COLUMN]",
-    help="Residents table, same forms; column 'residents' or 'population' by default.",
+    help="Residents table, same forms; column 'residents' or 'population' by default; or a GeoTIFF "
+    "of people per pixel (WorldPop, GHSL GHS-POP).",
+)
+@click.option(
+    "--jobs-total",
+    "jobs_total",
+    type=float,
+    metavar="N",
+    help="The park's known number of jobs, spread over its buildings by workplace floor area.",
+)
+@click.option(
+    "--residents-total",
+    "residents_total",
+    type=float,
+    metavar="N",
+    help="The park's known number of residents, spread over its buildings by residential floor area.",
+)
+@click.option(
+    "--jobs-weight",
+    "jobs_weight",
+    metavar="FILE.tif",
+    help="Raster of non-residential built volume (GHSL GHS-BUILT-V NRES, m³): jobs = volume / 70 m³, "
+    "or with --jobs-total the park's jobs spread by volume.",
+)
+@click.option(
+    "--attribution",
+    "attribution",
+    multiple=True,
+    metavar="TEXT",
+    help="Attribution of your own data, recorded in summary.json (provenance.attribution_sources); "
+    "repeatable.",
 )
 @click.option(
     "--table-crs",
@@ -182,6 +215,10 @@ def assess(
     config: Path | None,
     jobs: str | None,
     residents: str | None,
+    jobs_total: float | None,
+    residents_total: float | None,
+    jobs_weight: str | None,
+    attribution: tuple[str, ...],
     table_crs: str | None,
     outdir: Path,
     no_report: bool,
@@ -203,7 +240,8 @@ def assess(
     with _StageLog(quiet) as stage:
         result = run(
             extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
-            jobs=jobs, residents=residents, table_crs=table_crs, progress=stage,
+            jobs=jobs, residents=residents, table_crs=table_crs, progress=stage, jobs_total=jobs_total,
+            residents_total=residents_total, jobs_weight=jobs_weight, attribution=list(attribution),
         )
         stage("report: writing outputs")
         result.write(outdir, report=not no_report)

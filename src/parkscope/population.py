@@ -40,6 +40,7 @@ from pyproj.exceptions import CRSError, ProjError
 from . import coords
 from .config import unknown_key_error
 from .errors import ConfigError, InputError
+from .rasters import is_raster, read_raster
 
 log = logging.getLogger(__name__)
 
@@ -1104,8 +1105,10 @@ def _from_vector(path: Path, column: str | None, kind: str, crs: str | CRS | Non
     return _finish_vector(gdf, path, chinese, offset, unit)
 
 
-def read_counts_table(spec: str | Path, kind: Kind, table_crs: str | None = None) -> gpd.GeoDataFrame:
-    """Read a user table of jobs or residents: ``FILE[:COLUMN]``.
+def read_counts_table(
+    spec: str | Path, kind: Kind, table_crs: str | None = None, *, area: Any = None
+) -> gpd.GeoDataFrame:
+    """Read a user table of jobs or residents: ``FILE[:COLUMN]``, or a raster ``FILE.tif[:BAND]``.
 
     Parameters
     ----------
@@ -1122,6 +1125,10 @@ def read_counts_table(spec: str | Path, kind: Kind, table_crs: str | None = None
     table_crs : str, optional
         The table's coordinate system: None (WGS84 for CSV, the file's own for GIS layers),
         ``"gcj02"``, ``"bd09"``, ``"wgs84"`` or anything pyproj reads (``"EPSG:32650"``).
+        Rasters always use their own.
+    area : shapely geometry, optional
+        For rasters: the study area (WGS84); only the pixels over it are read
+        (:func:`parkscope.rasters.read_raster`, which see), as polygons with their value.
 
     Returns
     -------
@@ -1137,6 +1144,11 @@ def read_counts_table(spec: str | Path, kind: Kind, table_crs: str | None = None
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be 'jobs' or 'residents', not {kind!r}")
+    if is_raster(spec):
+        pixels = read_raster(spec, kind, area)
+        out = pixels.to_crs(WGS84)
+        out.attrs = dict(pixels.attrs)
+        return out
     crs = _parse_table_crs(table_crs)
     path, column = _split_spec(spec)
     if not path.exists():
@@ -1155,7 +1167,7 @@ def read_counts_table(spec: str | Path, kind: Kind, table_crs: str | None = None
     else:
         raise InputError(
             f"The {kind} table {path.name} has an extension parkscope does not read ({suffix or 'none'}); "
-            "give a CSV (lon/lat or h3 columns), GeoPackage, GeoJSON or Shapefile."
+            "give a CSV (lon/lat or h3 columns), GeoPackage, GeoJSON, Shapefile or a GeoTIFF raster (.tif)."
         )
     out.attrs.update({"source": str(path), "column": column or _DEFAULT_COLUMNS[kind][0], "kind": kind})
     log.info("%s table %s: %d rows, total %.1f", kind, path.name, len(out), float(out["count"].sum()))

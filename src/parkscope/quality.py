@@ -374,6 +374,11 @@ def counts_quality(
         if error:
             m["error_factor"] = error.get("factor")
             m["error_basis"] = error.get("basis")
+    elif source == "head_count":
+        # the park's own count; around the park the buildings estimate stays
+        status = "ok" if buildings.status == "ok" else "thin"
+        if status != "ok":
+            reasons.append(f"around the park, estimated from the buildings, which are {buildings.status} here")
     else:
         status = "ok"
         if coverage_share is not None and coverage_share < b["coverage_ok"]:
@@ -388,14 +393,15 @@ def counts_quality(
 
 
 def cell_statuses(layers: Mapping[str, LayerQuality], measures: pd.DataFrame, sources: Mapping[str, str],
-                  has_nodes: np.ndarray) -> pd.DataFrame:
+                  has_nodes: np.ndarray, in_park: np.ndarray | None = None) -> pd.DataFrame:
     """Per-cell status of each layer: the area's status, worse where the cell itself lacks data.
 
     A cell without walk nodes has its network ``missing``. Where the area's buildings are not
     ``ok``, a built-up cell holding no building has its buildings ``missing`` (and so have its
-    jobs and residents when they are estimated from buildings): streets but no buildings there
-    means unmapped, not empty.
+    jobs and residents when they are estimated from buildings — for a park head-count, outside the
+    park): streets but no buildings there means unmapped, not empty.
     """
+    outside = np.ones(len(measures), bool) if in_park is None else ~np.asarray(in_park, dtype=bool)
     n = len(measures)
     out = pd.DataFrame({name: np.full(n, q.status, dtype=object) for name, q in layers.items()},
                        index=measures.index)
@@ -406,4 +412,6 @@ def cell_statuses(layers: Mapping[str, LayerQuality], measures: pd.DataFrame, so
         for kind in ("jobs", "residents"):
             if sources.get(kind) == "osm_buildings":
                 out.loc[empty, kind] = "missing"
+            elif sources.get(kind) == "head_count":
+                out.loc[empty & outside, kind] = "missing"
     return out
