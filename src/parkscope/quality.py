@@ -378,7 +378,9 @@ def counts_quality(
         # the park's own count; around the park the buildings estimate stays
         status = "ok" if buildings.status == "ok" else "thin"
         if status != "ok":
-            reasons.append(f"around the park, estimated from the buildings, which are {buildings.status} here")
+            reasons.append(
+                f"around the park, estimated from the buildings, which are {buildings.status} here"
+            )
     else:
         status = "ok"
         if coverage_share is not None and coverage_share < b["coverage_ok"]:
