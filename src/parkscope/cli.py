@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .errors import ParkscopeError
-from .report._text import data_sentences
+from .report._text import data_sentences, error_sentences
 
 #: A config file in the working folder that ``assess`` reads when no --config is given.
 LOCAL_CONFIG = "parkscope.toml"
@@ -285,6 +285,7 @@ def diagnosis_lines(s: dict[str, Any], minutes: float = 15.0) -> list[str]:
             f"({ig['lag_type_zh']}); weakest: {ig.get('lagging')}; jobs/residents within {minutes:g} min: "
             f"{jobs_res}"
         )
+        lines += [t.en for t in error_sentences(ig)]
     return lines
 
 

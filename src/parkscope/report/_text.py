@@ -172,8 +172,6 @@ UI: dict[str, Tr] = {
     "th_status": Tr("Status", "状态"),
     "th_measures": Tr("Measured", "测量值"),
     "th_reasons": Tr("Why / what to add", "原因与补充方法"),
-    "source_table": Tr("the user's table", "用户数据表"),
-    "source_osm_buildings": Tr("estimated from OSM building floor area", "由 OSM 建筑面积估算"),
     # provenance
     "prov_extract": Tr("OSM extract", "OSM 数据文件"),
     "prov_sha": Tr("SHA-256 of the extract", "数据文件 SHA-256"),
@@ -477,6 +475,7 @@ def jobs_housing_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
         ),
     }
     out = [base + words.get(str(reading), Tr(".", "。"))]
+    out += error_sentences(integ)
     lag = integ.get("lag_type")
     if (lag == "city_without_industry" and reading == "too_few_homes") or (
         lag == "industry_without_city" and reading == "too_few_jobs"
@@ -485,6 +484,38 @@ def jobs_housing_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
             "The two readings measure different things: the lag type compares the industry index with the "
             "city's services and spaces, the ratio counts jobs against homes.",
             "两项判断衡量的对象不同：滞后类型比较的是产业指数与城市服务功能，职住比比较的是就业岗位与住房数量。",
+        ))
+    return out
+
+
+def error_sentences(integ: dict[str, Any]) -> list[Tr]:
+    """The measured error of the building-based estimates, and whether the verdict holds within it."""
+    err = integ.get("within_error") or {}
+    if not err.get("checked"):
+        return []
+    parts_en, parts_zh = [], []
+    for kind, zh in (("jobs", "就业岗位"), ("residents", "居住人口")):
+        if integ.get(f"{kind}_source") == "osm_buildings" and (err.get(f"{kind}_factor") or 1) > 1:
+            parts_en.append(f"{kind} within ×{err[f'{kind}_factor']:g}")
+            parts_zh.append(f"{zh}在 {err[f'{kind}_factor']:g} 倍以内")
+    out = [Tr(
+        "Estimated from OSM buildings: on well-mapped extracts these estimates were " + " and ".join(parts_en)
+        + " of census figures (docs/validation.md).",
+        "由 OSM 建筑估算：在数据完善的地区，估算值与普查数据相比" + "、".join(parts_zh) + "（见 docs/validation.md）。",
+    )]
+    lags = err.get("lag_types") or []
+    D = err.get("coordination_D_range")
+    if err.get("lag_type_stable") and lags and D:
+        out.append(Tr(
+            f"Within that error the lag type stays {LAG[lags[0]].en} (D {D[0]:.2f}–{D[1]:.2f}).",
+            f"在该误差范围内，滞后类型仍为{LAG[lags[0]].zh}（D 为 {D[0]:.2f}–{D[1]:.2f}）。",
+        ))
+    elif lags and D:
+        out.append(Tr(
+            "Within that error the lag type could read " + " or ".join(LAG[x].en for x in lags)
+            + f" (D {D[0]:.2f}–{D[1]:.2f}): the verdict is not settled; a jobs or residents table would settle it.",
+            "在该误差范围内，滞后类型可能为" + "或".join(LAG[x].zh for x in lags)
+            + f"（D 为 {D[0]:.2f}–{D[1]:.2f}），判断尚不确定；提供就业或人口数据可以确定。",
         ))
     return out
 

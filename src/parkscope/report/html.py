@@ -27,6 +27,7 @@ from ._text import (
     LAG,
     LAG_LONG,
     LAYER_NAMES,
+    SOURCE_NAMES,
     STATUS_NAMES,
     UI,
     Tr,
@@ -85,7 +86,7 @@ def _category_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _source(kind: str | None) -> Tr:
-    return UI["source_table"] if kind == "table" else UI["source_osm_buildings"]
+    return SOURCE_NAMES.get(str(kind), Tr(str(kind), str(kind)))
 
 
 def _quality_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
@@ -330,6 +331,9 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
         "categories": _category_rows(s),
         "integration": _integration_rows(s, minutes),
         "quality": _quality_rows(s),
+        "other_attributions": [
+            t for t in (s.get("provenance") or {}).get("attribution_sources", []) if "OpenStreetMap" not in t
+        ],
         "five_park": _five_park_rows(s),
         "park_stats": _park_statistics_rows(s),
         "park_stats_notes": list((s.get("park_statistics") or {}).get("notes") or []),  # English only
