@@ -545,11 +545,12 @@ def park_integration(
         C = T = D = float("nan")
         cls, lag = None, None
     lagging = weakest_subsystem(U, settings.lag_threshold)
+    # counts in the park rest on their own layer; counts within the walk also on the network
     network_ok = quality is None or quality.status("network") != "missing"
-    known = {
-        kind: network_ok and (quality is None or quality.status(kind) != "missing")
-        for kind in ("jobs", "residents")
+    in_park_known = {
+        kind: quality is None or quality.status(kind) != "missing" for kind in ("jobs", "residents")
     }
+    known = {kind: network_ok and in_park_known[kind] for kind in ("jobs", "residents")}
     jobs_15 = float(reach.node_values[in_catchment, 0].sum()) if known["jobs"] else float("nan")
     res_15 = float(reach.node_values[in_catchment, 1].sum()) if known["residents"] else float("nan")
     ratio = jobs_15 / res_15 if res_15 > 0 else float("nan")
@@ -578,8 +579,8 @@ def park_integration(
         "jobs_housing_ratio": _r(ratio),
         "jobs_housing_reading": reading,
         "catchment": f"nodes within {within_m:.0f} m walk of the park",
-        "jobs_in_park": _round_count(in_park["jobs"]) if known["jobs"] else None,
-        "residents_in_park": _round_count(in_park["residents"]) if known["residents"] else None,
+        "jobs_in_park": _round_count(in_park["jobs"]) if in_park_known["jobs"] else None,
+        "residents_in_park": _round_count(in_park["residents"]) if in_park_known["residents"] else None,
         "jobs_source": sources["jobs"],
         "residents_source": sources["residents"],
         "cells_diagnosed": int(diag["industry"].notna().sum()),
