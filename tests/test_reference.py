@@ -16,6 +16,7 @@ from parkscope.ccd import PanelSpec, coupling_panel
 from parkscope.config import DiagnosisSettings, load_settings
 from parkscope.diagnosis import INDICATORS, SUBSYSTEMS, active_indicators, coupled_indices
 from parkscope.errors import ConfigError
+from parkscope.fivepark import SCORECARD_BY_KEY
 from parkscope.reference import (
     ScaledIndicator,
     load_reference,
@@ -211,7 +212,8 @@ def runs() -> dict[tuple[str, float], dict]:
     for site in SITES:
         for buffer_m in (2000.0, 3000.0, 4000.0):
             a = _assess(site, buffer_m)
-            out[(site, buffer_m)] = {"integration": a.summary["integration"], "cells": a.cells}
+            out[(site, buffer_m)] = {"integration": a.summary["integration"], "cells": a.cells,
+                                     "five_park": a.summary["five_park"]}
     return out
 
 
@@ -255,6 +257,25 @@ def test_the_study_area_scale_moves_with_the_buffer_where_the_reference_does_not
     assert abs(d_near - d_far) > 0.05
     ref_near = _assess("porto", 1000.0).summary["integration"]["coordination_D"]
     assert abs(ref_near - runs[("porto", 4000.0)]["integration"]["coordination_D"]) < 0.02
+
+
+def test_five_park_bounds_from_the_reference_cells_tell_real_parks_apart(runs):
+    ref = load_reference().bounds
+    card = SCORECARD_BY_KEY
+    # the scorecard's reference bounds are the diagnosis's (p5 / p95 of the reference cells)
+    assert (card["intersection_density_park"].zero, card["intersection_density_park"].full) == (
+        pytest.approx(ref["intersection_density"].lo, abs=0.5),
+        pytest.approx(ref["intersection_density"].hi, abs=0.5),
+    )
+    assert card["job_density_park"].full == pytest.approx(ref["job_density"].hi / 100, abs=0.5)  # per ha
+    assert card["innovation_sites_15min"].full == pytest.approx(ref["innovation_sites_15min"].hi, abs=0.5)
+    # with 0–80 per km² every urban park read open 99–100; now a campus and a winery site differ
+    # from each other and from a dense old town
+    opens = {site: runs[(site, 2000.0)]["five_park"]["open"] for site in SITES}
+    density = {site: o["indicators"]["intersection_density_park"]["value"] for site, o in opens.items()}
+    assert all(o["score"] < 90 for o in opens.values())
+    assert density["porto"] > density["berlin"]
+    assert opens["porto"]["score"] > opens["berlin"]["score"]
 
 
 # ----------------------------------------------------------------------------------- settings
