@@ -1,8 +1,9 @@
 """Industry–city–people diagnosis (产城人融合): indicators per cell → U, C, T, D, class, lag type.
 
 The indicators of each subsystem (:data:`INDICATORS`) are measured per H3 cell of the study area
-(:func:`cell_indicators`); they are normalised over the study area's cells, weighted (entropy by
-default) and combined into the sub-indices industry, city and people (:func:`diagnose_cells`), whose
+(:func:`cell_indicators`); they are scaled (with the fixed bounds of :mod:`parkscope.reference` by
+default, or min–max over the study area's cells), weighted (entropy by default) and combined into
+the sub-indices industry, city and people (:func:`diagnose_cells`, :func:`coupled_indices`), whose
 coupling coordination and lag type read the integration of each cell and of the park
 (:func:`park_integration`). Formulas: docs/methods.md §8.
 """
