@@ -37,11 +37,15 @@ def dongpark(osm_dir):
 
 
 @pytest.fixture(scope="module")
-def porto_alegre(osm_dir, tables_dir):
+def porto_alegre(osm_dir, tables_dir, tmp_path_factory):
     table = tables_dir / "porto-alegre-hexgrid.csv"
+    # readings relative to the surroundings (the extract has no buildings and few POIs: on the
+    # reference scale its building- and POI-based indicators read 0 until they are marked missing)
+    cfg = tmp_path_factory.mktemp("pa") / "study_area.toml"
+    cfg.write_text('[diagnosis]\nscale = "study_area"\n')
     return {
         name: assess(osm_dir / "porto-alegre.osm.pbf", bbox=bbox, jobs=f"{table}:jobs",
-                     residents=f"{table}:population")
+                     residents=f"{table}:population", config=cfg)
         for name, bbox in (("cbd", CBD), ("residential", RESIDENTIAL))
     }
 
@@ -196,7 +200,7 @@ def test_user_indicator_columns_join_the_diagnosis(osm_dir, tables_dir, tmp_path
     cfg.write_text(
         "[diagnosis]\nmin_presence = 0.0\n"
         f'[diagnosis.user_indicators.health_units]\ntable = "{table}:healthcare"\n'
-        'subsystem = "city"\nper_km2 = false\n'
+        'subsystem = "city"\nper_km2 = false\nlo = 0\nhi = 10\n'  # bounds for scale = "reference"
     )
     a = assess(osm_dir / "porto-alegre.osm.pbf", bbox=CBD, config=cfg)
     raw = pd.read_csv(table)

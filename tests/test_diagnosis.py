@@ -18,7 +18,7 @@ from parkscope.diagnosis import (
 )
 from parkscope.errors import ConfigError
 
-SETTINGS = DiagnosisSettings()
+SETTINGS = DiagnosisSettings(scale="study_area")  # hand-checked min–max cases; reference: test_reference.py
 
 
 def test_jobs_housing_balance_by_hand():
@@ -123,7 +123,7 @@ def test_ahp_weights_from_the_config_reach_the_diagnosis(tmp_path):
     assert s.indicator_weights["life_convenience"] == 1.0  # city not covered: equal
     values = pd.DataFrame({"job_density": [0.0, 10.0, 5.0], "firms_15min": [10.0, 0.0, 5.0],
                            "life_convenience": [1.0, 2.0, 3.0], "resident_density": [1.0, 2.0, 3.0]})
-    diag = diagnose_cells(values, np.ones(3, bool), replace(s, log_transform=False))
+    diag = diagnose_cells(values, np.ones(3, bool), replace(s, log_transform=False, scale="study_area"))
     assert diag["industry"].tolist() == pytest.approx([0.25, 0.75, 0.5], abs=1e-3)
     cfg.write_text(
         '[diagnosis]\nweights = "ahp"\n[diagnosis.ahp.city]\n'

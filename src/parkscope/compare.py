@@ -298,6 +298,7 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
     model = _dict(_dict(summaries[0].get("integration")).get("model"))
     exponent = model.get("coupling_exponent")
     settings = DiagnosisSettings(
+        scale="study_area",  # relative to the parks compared: min–max across them
         weights="entropy",
         coupling=model.get("coupling") if model.get("coupling") in ("classic", "wang2021") else "classic",
         coupling_exponent=None if exponent is None else float(exponent),

@@ -53,6 +53,7 @@ class Category:
 
 WEIGHTINGS = ("entropy", "equal", "given", "ahp")
 COUPLINGS = ("classic", "wang2021")
+SCALES = ("reference", "study_area")
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,14 @@ class DiagnosisSettings:
 
     Attributes
     ----------
+    scale : str
+        ``reference`` (default): each indicator scaled with the fixed bounds of
+        ``data/reference.toml``, so that an index means the same in every study area;
+        ``study_area``: min–max over the study area's cells (relative to the surroundings).
     weights : str
-        Indicator weights within each subsystem: ``entropy`` (default), ``equal`` or ``given``
-        (``indicator_weights``).
+        Indicator weights within each subsystem: ``entropy`` (default; under ``scale =
+        "reference"`` computed once over the reference cells and shipped), ``equal``, ``given``
+        (``indicator_weights``) or ``ahp``.
     coupling : str
         ``classic`` (normative model, default) or ``wang2021`` (the revised model).
     coupling_exponent : float or None
@@ -86,13 +92,16 @@ class DiagnosisSettings:
     disabled_indicators : tuple of str
         Indicators left out.
     min_presence : float
-        An indicator above its minimum in fewer than this share of the cells is left out (entropy
-        weighting would otherwise give such a rare indicator most of its subsystem's weight).
+        With ``scale = "study_area"``: an indicator above its minimum in fewer than this share of
+        the cells is left out (entropy weighting would otherwise give such a rare indicator most
+        of its subsystem's weight).
     user_indicators : dict
         ``[diagnosis.user_indicators.<name>]``: ``table`` (``FILE[:COLUMN]``, read like ``--jobs``),
-        ``subsystem``, ``direction`` and ``per_km2`` (density, default true, or cell total).
+        ``subsystem``, ``direction``, ``per_km2`` (density, default true, or cell total) and,
+        for ``scale = "reference"``, ``lo`` and ``hi`` (the values that scale to 0 and 1).
     """
 
+    scale: str = "reference"
     weights: str = "entropy"
     coupling: str = "classic"
     coupling_exponent: float | None = None
@@ -217,6 +226,7 @@ _SECTION_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "grid": {"h3_resolution": int},
     "defaults": {"edge_min_area_m2": (int, float), "edge_spacing_m": (int, float)},
     "diagnosis": {
+        "scale": str,
         "weights": str,
         "coupling": str,
         "coupling_exponent": (int, float),
@@ -373,6 +383,8 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
     from .diagnosis import INDICATOR_BY_KEY, SUBSYSTEMS
 
     problems = []
+    if d.get("scale", "reference") not in SCALES:
+        problems.append(f"diagnosis.scale must be one of {', '.join(SCALES)}")
     if d.get("weights", "entropy") not in WEIGHTINGS:
         problems.append(f"diagnosis.weights must be one of {', '.join(WEIGHTINGS)}")
     if d.get("coupling", "classic") not in COUPLINGS:
@@ -408,10 +420,19 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
         problems.append("diagnosis.min_presence must be in [0, 1)")
     if not 0 <= float(d.get("lag_threshold", 0.1)) < 1:
         problems.append("diagnosis.lag_threshold must be in [0, 1)")
+    user = _user_indicators(d.get("user_indicators", {}), source)
+    if d.get("scale", "reference") == "reference":
+        unbounded = [name for name, u in user.items() if u["lo"] is None or u["hi"] is None]
+        if unbounded:
+            problems.append(
+                f"user indicator(s) {', '.join(unbounded)} need lo and hi (the values that scale to 0 "
+                'and 1) under diagnosis.scale = "reference"; give them, or set scale = "study_area"'
+            )
     if problems:
         raise ConfigError(f"Invalid settings in {source}: " + "; ".join(problems) + ".")
     exponent = d.get("coupling_exponent")
     return DiagnosisSettings(
+        scale=d.get("scale", "reference"),
         weights=d.get("weights", "entropy"),
         coupling=d.get("coupling", "classic"),
         coupling_exponent=None if exponent is None else float(exponent),
@@ -425,7 +446,7 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
         indicator_weights={k: float(v) for k, v in d.get("indicator_weights", {}).items()},
         disabled_indicators=tuple(d.get("disabled_indicators", ())),
         min_presence=float(d.get("min_presence", 0.25)),
-        user_indicators=_user_indicators(d.get("user_indicators", {}), source),
+        user_indicators=user,
     )
 
 
@@ -438,7 +459,7 @@ def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, An
         where = f"[diagnosis.user_indicators.{name}] in {source}"
         if not isinstance(table, dict):
             raise ConfigError(f"{where} must be a table with table, subsystem and direction.")
-        known = ["table", "subsystem", "direction", "per_km2"]
+        known = ["table", "subsystem", "direction", "per_km2", "lo", "hi"]
         for key in table:
             if key not in known:
                 raise unknown_key_error(key, known, f"[diagnosis.user_indicators.{name}]", source)
@@ -448,6 +469,12 @@ def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, An
             raise ConfigError(f"{where}: subsystem must be one of {', '.join(SUBSYSTEMS)}.")
         if table.get("direction", "positive") not in ("positive", "negative"):
             raise ConfigError(f"{where}: direction must be 'positive' or 'negative'.")
+        lo, hi = table.get("lo"), table.get("hi")
+        for key, value in (("lo", lo), ("hi", hi)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ConfigError(f"{where}: {key} must be a number.")
+        if lo is not None and hi is not None and not 0 <= lo < hi:
+            raise ConfigError(f"{where}: need 0 <= lo < hi, got lo = {lo}, hi = {hi}.")
         path, column = _split_spec(table["table"])
         if source != "the shipped defaults" and not path.is_absolute():
             path = Path(source).parent / path  # relative to the config file
@@ -456,6 +483,8 @@ def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, An
             "subsystem": table["subsystem"],
             "direction": table.get("direction", "positive"),
             "per_km2": bool(table.get("per_km2", True)),
+            "lo": None if lo is None else float(lo),
+            "hi": None if hi is None else float(hi),
         }
     return out
 

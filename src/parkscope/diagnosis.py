@@ -1,8 +1,9 @@
 """Industry–city–people diagnosis (产城人融合): indicators per cell → U, C, T, D, class, lag type.
 
 The indicators of each subsystem (:data:`INDICATORS`) are measured per H3 cell of the study area
-(:func:`cell_indicators`); they are normalised over the study area's cells, weighted (entropy by
-default) and combined into the sub-indices industry, city and people (:func:`diagnose_cells`), whose
+(:func:`cell_indicators`); they are scaled (with the fixed bounds of :mod:`parkscope.reference` by
+default, or min–max over the study area's cells), weighted (entropy by default) and combined into
+the sub-indices industry, city and people (:func:`diagnose_cells`, :func:`coupled_indices`), whose
 coupling coordination and lag type read the integration of each cell and of the park
 (:func:`park_integration`). Formulas: docs/methods.md §8.
 """
@@ -18,7 +19,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .ccd import PanelSpec, coupling_panel
 from .config import DiagnosisSettings
 from .indicators import (
     amenity_diversity,
@@ -33,10 +33,18 @@ from .indicators import (
     spread_cell_values,
     sum_in_cells,
 )
-from .indices import coordination, coordination_class, coupling_classic, coupling_wang2021, lag_type
+from .indices import (
+    coordination,
+    coordination_class,
+    coupling_classic,
+    coupling_wang2021,
+    entropy_weights,
+    lag_type,
+)
 from .indices import development_index as development
 from .network import WalkNetwork
 from .quality import FIXES, DataQuality
+from .reference import Reference, ScaledIndicator, load_reference, nan_weighted_index, scale_to_reference
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -437,22 +445,123 @@ def coupled_indices(
     """U of each subsystem, C, T, D, class and lag type of every row of raw indicator values.
 
     The shared core of the cell diagnosis (rows = cells) and of benchmarking (rows = parks,
-    :func:`parkscope.compare.benchmark_indices`): indicators equal in every row are left out,
-    so are those above their minimum in fewer than ``min_presence`` of the rows; ``log1p`` where
-    the indicator asks for it and ``log_transform`` is on; a subsystem left without indicators
-    gets U = 0; then :func:`parkscope.ccd.coupling_panel` with the settings' model.
+    :func:`parkscope.compare.benchmark_indices`). NaN in ``values`` means "not measurable in this
+    row": the row's U of a subsystem is the weighted mean of its measured scaled indicators, with
+    the weights renormalised over them, and NaN when none is measured; C, T, D, level, class and
+    lag type are NaN / ``<NA>`` / ``""`` in a row where any U is NaN.
+
+    ``settings.scale`` chooses the scale (docs/methods.md §8):
+
+    * ``reference`` — fixed bounds from ``data/reference.toml`` (:mod:`parkscope.reference`);
+      ``entropy`` weights are those computed over the reference cells (shipped), so neither the
+      scale nor the weights depend on the rows given;
+    * ``study_area`` — min–max over the rows; indicators equal in every row are left out, so are
+      those above their minimum in fewer than ``min_presence`` of the rows; entropy weights over
+      the rows (those with every indicator of the subsystem measured).
+
+    ``log1p`` applies where the indicator asks for it and ``log_transform`` is on.
 
     Returns
     -------
     DataFrame
-        ``U_industry``, ``U_city``, ``U_people``, ``C``, ``T``, ``D``, ``level``, ``class_zh``,
-        ``class_en``, ``lag_type``; ``attrs``: ``weights``, ``left_out_sparse``, ``left_out_constant``.
+        ``U_industry``, ``U_city``, ``U_people``, ``C``, ``T``, ``D``, ``level`` (nullable
+        integer), ``class_zh``, ``class_en``, ``lag_type``; ``attrs``: ``scale``,
+        ``reference_version`` (or None), ``weights`` (summing to 1 within each subsystem),
+        ``left_out_sparse``, ``left_out_constant``.
     """
-    panel = pd.DataFrame({"row": np.arange(len(values))})
-    sparse, constant = [], []
+    if settings.scale == "reference":
+        reference = load_reference()
+        norm = scale_to_reference(
+            values, [ScaledIndicator(i.key, i.direction, i.log) for i in indicators],
+            _reference_bounds(indicators, reference, settings),
+            log_transform=settings.log_transform, shift=settings.shift,
+        )
+        used, sparse, constant = list(indicators), [], []
+        weights = _reference_weights(used, reference, settings)
+        version: str | None = reference.version
+    else:
+        norm, used, sparse, constant = _scale_to_rows(values, indicators, settings)
+        weights = _row_weights(norm, used, settings)
+        version = None
+    U = np.column_stack(
+        [
+            nan_weighted_index(
+                norm[[i.key for i in used if i.subsystem == sub]],
+                {i.key: weights[i.key] for i in used if i.subsystem == sub},
+            )
+            for sub in SUBSYSTEMS
+        ]
+    )
+    result = _couple_rows(U, settings)
+    result.index = values.index
+    result.attrs = {
+        "scale": settings.scale,
+        "reference_version": version,
+        "weights": {k: round(float(v), 6) for k, v in weights.items()},
+        "left_out_sparse": sparse,
+        "left_out_constant": constant,
+    }
+    return result
+
+
+def _reference_bounds(
+    indicators: list[Indicator], reference: Reference, settings: DiagnosisSettings
+) -> dict[str, tuple[float, float]]:
+    """(lo, hi) of each indicator: the shipped bounds, or the user's for ``user_<name>``."""
+    bounds = {k: (b.lo, b.hi) for k, b in reference.bounds.items()}
+    for name, u in settings.user_indicators.items():
+        if u.get("lo") is not None and u.get("hi") is not None:
+            bounds[f"user_{name}"] = (float(u["lo"]), float(u["hi"]))
+    return {i.key: bounds[i.key] for i in indicators if i.key in bounds}
+
+
+def _per_subsystem(raw: Mapping[str, float], used: list[Indicator]) -> dict[str, float]:
+    """Weights renormalised to sum to 1 within each subsystem (a subsystem of zeros stays 0)."""
+    totals = {sub: sum(raw[i.key] for i in used if i.subsystem == sub) for sub in SUBSYSTEMS}
+    return {i.key: raw[i.key] / totals[i.subsystem] if totals[i.subsystem] > 0 else 0.0 for i in used}
+
+
+def _fixed_weights(used: list[Indicator], settings: DiagnosisSettings) -> dict[str, float] | None:
+    """Equal, given or AHP weights (per subsystem); None for entropy."""
+    if settings.weights == "equal":
+        return _per_subsystem({i.key: 1.0 for i in used}, used)
+    if settings.weights in ("given", "ahp"):
+        return _per_subsystem({i.key: settings.indicator_weights.get(i.key, 1.0) for i in used}, used)
+    return None
+
+
+def _reference_weights(
+    used: list[Indicator], reference: Reference, settings: DiagnosisSettings
+) -> dict[str, float]:
+    """Weights under ``scale = "reference"``: shipped entropy weights, equal, given or AHP.
+
+    A user indicator has no shipped entropy weight: it weighs as much as the mean shipped
+    indicator of its subsystem.
+    """
+    fixed = _fixed_weights(used, settings)
+    if fixed is not None:
+        return fixed
+    shipped = reference.entropy_weights(settings.log_transform)
+    raw = {}
+    for i in used:
+        own = [shipped[j.key] for j in INDICATORS if j.subsystem == i.subsystem and j.key in shipped]
+        raw[i.key] = shipped.get(i.key, float(np.mean(own)) if own else 1.0)
+    return _per_subsystem(raw, used)
+
+
+def _scale_to_rows(
+    values: pd.DataFrame, indicators: list[Indicator], settings: DiagnosisSettings
+) -> tuple[pd.DataFrame, list[Indicator], list[str], list[str]]:
+    """Min–max scaling over the rows (``scale = "study_area"``), NaN kept.
+
+    Returns the scaled frame, the indicators used, and those left out as sparse or constant.
+    """
+    norm = pd.DataFrame(index=values.index)
+    used, sparse, constant = [], [], []
     for ind in indicators:
-        v = np.nan_to_num(values[ind.key].to_numpy(dtype=np.float64), nan=0.0)
-        presence = float(np.mean(v > v.min()))
+        v = values[ind.key].to_numpy(dtype=np.float64)
+        measured = v[np.isfinite(v)]
+        presence = float(np.mean(measured > measured.min())) if measured.size else 0.0
         if presence == 0:
             constant.append(ind.key)  # no information (e.g. no building mapped): would dilute U
             continue
@@ -460,56 +569,63 @@ def coupled_indices(
             # entropy weighting would give this rarely-present indicator most of its subsystem's weight
             sparse.append(ind.key)
             continue
-        panel[ind.key] = np.log1p(np.maximum(v, 0)) if (ind.log and settings.log_transform) else v
-    used = [i for i in indicators if i.key not in sparse and i.key not in constant]
+        x = np.log1p(np.maximum(v, 0)) if (ind.log and settings.log_transform) else v
+        lo, hi = np.nanmin(x), np.nanmax(x)
+        scaled = (x - lo) / (hi - lo)
+        norm[ind.key] = (scaled if ind.direction == "positive" else 1.0 - scaled) + settings.shift
+        used.append(ind)
+    return norm, used, sparse, constant
+
+
+def _row_weights(norm: pd.DataFrame, used: list[Indicator], settings: DiagnosisSettings) -> dict[str, float]:
+    """Weights under ``scale = "study_area"``: entropy over the rows, equal, given or AHP.
+
+    Entropy weights of a subsystem are computed over the rows where all its indicators are
+    measured; with fewer than two such rows they are equal.
+    """
+    fixed = _fixed_weights(used, settings)
+    if fixed is not None:
+        return fixed
+    raw: dict[str, float] = {}
     for sub in SUBSYSTEMS:
-        if not any(i.subsystem == sub for i in used):
-            # keep the subsystem: a constant column gives U = 0 for every row
-            panel[f"_none_{sub}"] = 0.0
-            used.append(Indicator(f"_none_{sub}", sub, "positive", False, "", "", ""))
-    spec = PanelSpec(
-        id_column="row",
-        indicators={
-            i.key: {
-                "subsystem": i.subsystem,
-                "direction": i.direction,
-                "weight": settings.indicator_weights.get(i.key, 1.0),
-            }
-            for i in used
-        },
-        weights="given" if settings.weights in ("given", "ahp") else settings.weights,
-        entropy_scope="subsystem",
-        shift=settings.shift,
-        coupling=settings.coupling,
-        coupling_exponent=settings.coupling_exponent,
-        subsystem_weights=settings.subsystem_weights,
-        lag_threshold=settings.lag_threshold,
-        subsystems=SUBSYSTEMS,
-    )
-    result = coupling_panel(panel, spec).drop(columns="row")
-    result["lag_type"] = lag_type(
-        result["U_industry"].to_numpy(), result["U_city"].to_numpy(), settings.lag_threshold
-    )
-    weights = result.attrs.get("weights", {})
-    result.attrs = {
-        "weights": {k: v for k, v in weights.items() if not k.startswith("_")},
-        "left_out_sparse": sparse,
-        "left_out_constant": constant,
-    }
-    return result
+        keys = [i.key for i in used if i.subsystem == sub]
+        complete = norm[keys].dropna()
+        if keys:
+            w = entropy_weights(complete) if len(complete) >= 2 else pd.Series(1.0, index=keys)
+            raw.update({k: float(w[k]) for k in keys})
+    return _per_subsystem(raw, used)
+
+
+def _couple_rows(U: np.ndarray, settings: DiagnosisSettings) -> pd.DataFrame:
+    """C, T, D, level, class and lag type of rows of (industry, city, people); NaN rows stay empty."""
+    n = U.shape[0]
+    ok = np.isfinite(U).all(axis=1)
+    C, T, D = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    level = pd.array([pd.NA] * n, dtype="Int64")
+    zh, en, lag = (np.full(n, "", dtype=object) for _ in range(3))
+    if ok.any():
+        u = U[ok]
+        c = coupling_wang2021(u) if settings.coupling == "wang2021" else coupling_classic(
+            u, settings.coupling_exponent
+        )
+        given = settings.subsystem_weights
+        t = development(u, None if given is None else [given[s] for s in SUBSYSTEMS])
+        d = coordination(c, t)
+        lv, z, e = coordination_class(d)
+        C[ok], T[ok], D[ok] = c, t, d
+        level[ok] = lv
+        zh[ok], en[ok] = z, e
+        lag[ok] = lag_type(u[:, 0], u[:, 1], settings.lag_threshold)
+    out = pd.DataFrame({f"U_{sub}": U[:, k] for k, sub in enumerate(SUBSYSTEMS)})
+    out["C"], out["T"], out["D"] = C, T, D
+    out["level"], out["class_zh"], out["class_en"], out["lag_type"] = level, zh, en, lag
+    return out
 
 
 def couple(U: np.ndarray, settings: DiagnosisSettings) -> tuple[float, float, float]:
     """C, T and D of one row of sub-indices with the diagnosis settings."""
-    u = np.asarray(U, dtype=np.float64)[None, :]
-    C = coupling_wang2021(u) if settings.coupling == "wang2021" else coupling_classic(
-        u, settings.coupling_exponent
-    )
-    given = settings.subsystem_weights
-    alpha = None if given is None else [given[s] for s in SUBSYSTEMS]
-    T = development(u, alpha)
-    D = coordination(C, T)
-    return float(C[0]), float(T[0]), float(D[0])
+    row = _couple_rows(np.asarray(U, dtype=np.float64)[None, :], settings)
+    return float(row["C"].iloc[0]), float(row["T"].iloc[0]), float(row["D"].iloc[0])
 
 
 def park_integration(

@@ -45,12 +45,16 @@ class ScoreIndicator:
     zh: str
 
 
+#: Bounds marked "reference" are the 5th / 95th percentiles of the same indicator over the reference
+#: cells of the diagnosis (data/reference.toml, version 2026.12.1: well-mapped Berlin-Adlershof,
+#: Porto, London and Munich), so that 100 means "as high as the top 5 % of well-mapped city
+#: districts" rather than a value every urban area reaches (docs/methods.md §9).
 SCORECARD: tuple[ScoreIndicator, ...] = (
     # innovative
-    ScoreIndicator("innovation_sites_15min", "innovative", "osm", 0, 10, "count",
+    ScoreIndicator("innovation_sites_15min", "innovative", "osm", 0, 17, "count",  # reference p5 / p95
                    "Research, university and incubator sites within a 15-minute walk",
                    "15分钟步行范围内科研、高校与孵化机构数"),
-    ScoreIndicator("job_density_park", "innovative", "osm", 0, 200, "jobs/ha",
+    ScoreIndicator("job_density_park", "innovative", "osm", 0, 835, "jobs/ha",  # reference p5 / p95
                    "Jobs per hectare of park", "园区地均就业岗位"),
     ScoreIndicator("workplace_floor_share", "innovative", "osm", 0, 0.8, "share",
                    "Workplace share of the park's floor area", "园区产业建筑面积占比"),
@@ -89,14 +93,14 @@ SCORECARD: tuple[ScoreIndicator, ...] = (
                    "Life-convenience score", "生活便利度"),
     ScoreIndicator("culture_sports_access", "humane", "osm", 0, 1, "0–1",
                    "Access to culture and sports (mean category score)", "文化体育设施可达性"),
-    ScoreIndicator("amenity_diversity", "humane", "osm", 0, 1, "0–1",
+    ScoreIndicator("amenity_diversity", "humane", "osm", 0.618, 1, "0–1",  # reference p5 / natural max
                    "Amenity mix within a 15-minute walk", "15分钟步行范围内设施多样性"),
     ScoreIndicator("jobs_housing_balance", "humane", "osm", 0, 1, "0–1",
                    "Homes within reach of jobs (jobs–housing balance within 15 min)", "职住平衡度"),
     # open
     ScoreIndicator("public_access_share", "open", "osm", 0.5, 1.0, "share",
                    "Publicly accessible share of the park area", "园区公共开放用地占比"),
-    ScoreIndicator("intersection_density_park", "open", "osm", 0, 80, "per km²",
+    ScoreIndicator("intersection_density_park", "open", "osm", 21, 1274, "per km²",  # reference p5 / p95
                    "Street intersections per km² of park (permeability)", "园区路网交叉口密度"),
     ScoreIndicator("cooperation_agreements", "open", "user", 0, 20, "count",
                    "Cooperation agreements with other parks and institutions", "对外合作协议数"),
