@@ -37,15 +37,11 @@ def dongpark(osm_dir):
 
 
 @pytest.fixture(scope="module")
-def porto_alegre(osm_dir, tables_dir, tmp_path_factory):
+def porto_alegre(osm_dir, tables_dir):
     table = tables_dir / "porto-alegre-hexgrid.csv"
-    # readings relative to the surroundings (the extract has no buildings and few POIs: on the
-    # reference scale its building- and POI-based indicators read 0 until they are marked missing)
-    cfg = tmp_path_factory.mktemp("pa") / "study_area.toml"
-    cfg.write_text('[diagnosis]\nscale = "study_area"\n')
     return {
         name: assess(osm_dir / "porto-alegre.osm.pbf", bbox=bbox, jobs=f"{table}:jobs",
-                     residents=f"{table}:population", config=cfg)
+                     residents=f"{table}:population")
         for name, bbox in (("cbd", CBD), ("residential", RESIDENTIAL))
     }
 
@@ -128,9 +124,15 @@ def test_business_district_reads_jobs_heavy_and_residential_quarter_homes_heavy(
     assert ri["residents_in_park"] > 10 * ri["jobs_in_park"]
     assert ri["jobs_housing_reading"] == "too_few_jobs"
     assert ci["jobs_housing_reading"] == "too_few_homes"
-    # the centre: a verdict, with a caution (few amenities mapped for its residents)
+    # the centre: a verdict, with a caution (few amenities mapped for its residents); its industry
+    # side is the jobs table, not firms counted from the thin POIs, nor the missing buildings
     assert ci["status"] == "ok" and ci["lag_type"] in LAGS
     assert cbd["data_quality"]["amenities"]["status"] == "thin" and ci["cautions"]
+    used = ci["indicators"]
+    assert used["job_density"]["value"] > 0
+    for key in ("firms_15min", "innovation_sites_15min", "workplace_floor_ratio"):
+        assert used[key]["value"] is None, key
+    assert ci["industry"] > 0.5 and ci["lag_type"] != "city_without_industry"
     # the residential quarter: one amenity point per ~1,000 residents is what OSM lacks, not what the
     # city lacks: no city index, no lag type (it read "city lags" before the data rules)
     assert res["data_quality"]["amenities"]["status"] == "missing"

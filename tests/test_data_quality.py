@@ -241,3 +241,15 @@ def test_weakest_subsystem_reads_like_ccd():
         "lagging": "people", "leading": "industry", "lagging_gap": 0.3, "lagging_ratio": 0.5}
     assert weakest_subsystem(np.array([0.6, 0.58, 0.57]), 0.1)["lagging"] == "balanced"
     assert weakest_subsystem(np.array([0.6, np.nan, 0.5]), 0.1)["lagging"] is None
+
+
+def test_a_proxy_from_a_thin_layer_gives_way_to_a_measured_count():
+    values = pd.DataFrame({"job_density": [100.0, 200.0], "firms_15min": [3.0, 4.0],
+                           "life_convenience": [5.0, 6.0]})
+    status = pd.DataFrame({"network": ["ok"] * 2, "amenities": ["thin"] * 2, "buildings": ["ok"] * 2,
+                           "jobs": ["ok", "thin"], "residents": ["ok"] * 2})
+    masked = mask_unmeasurable(values, [i for i in INDICATORS if i.key in values], status)
+    # jobs measured (ok): firms counted from thin POIs are left out; jobs thin too: both stay
+    assert np.isnan(masked.loc[0, "firms_15min"]) and masked.loc[1, "firms_15min"] == 4.0
+    # the city's own key layer is the thin one: its indicators stay, with a caution
+    assert masked["life_convenience"].tolist() == [5.0, 6.0]

@@ -330,6 +330,10 @@ def mask_unmeasurable(
 ) -> pd.DataFrame:
     """Indicator values with NaN (unknown) where a layer the indicator rests on is missing.
 
+    Also left out: an indicator resting on a *thin* layer where its subsystem's key layer
+    (:data:`KEY_LAYER`) is ``ok`` there — a proxy from thin data (firms counted from sparse POIs)
+    must not dilute a measured count (jobs from the user's table) of the same subsystem.
+
     Parameters
     ----------
     values : DataFrame
@@ -344,9 +348,14 @@ def mask_unmeasurable(
     out = values.copy()
     for ind in indicators:
         missing = np.zeros(len(values), dtype=bool)
+        thin = np.zeros(len(values), dtype=bool)
         for layer in ind.layers:
             if layer in cell_status.columns:
                 missing |= (cell_status[layer] == "missing").to_numpy()
+                thin |= (cell_status[layer] == "thin").to_numpy()
+        key = KEY_LAYER.get(ind.subsystem)
+        if key is not None and key in cell_status.columns and key not in ind.layers:
+            missing |= thin & (cell_status[key] == "ok").to_numpy()
         if missing.any():
             out.loc[missing, ind.key] = np.nan
     return out
