@@ -716,6 +716,8 @@ def park_integration(
             w, ok, settings, diag.attrs,
         ),
         "model": {
+            "scale": settings.scale,
+            "reference_version": diag.attrs.get("reference_version"),
             "weights": settings.weights,
             "coupling": settings.coupling,
             "coupling_exponent": settings.coupling_exponent,
