@@ -34,6 +34,7 @@ LAG_COLOURS = {
     "city_without_industry": ("#2b8cbe", "city without industry (you cheng wu chan)"),
     "balanced": ("#74c476", "balanced"),
 }
+NO_VERDICT = ("#d9d9d9", "no verdict: data missing")
 
 
 def main() -> None:
@@ -48,27 +49,35 @@ def main() -> None:
             column="ratio", ax=axes[row, 0], cmap="RdBu_r", norm=LogNorm(0.05, 20), legend=True,
             legend_kwds={"label": "jobs per resident within a 15-min walk (log)", "shrink": 0.7},
         )
-        colours = cells["lag_type"].map(lambda t: LAG_COLOURS.get(t, ("#dddddd", ""))[0])
+        colours = cells["lag_type"].map(lambda t: LAG_COLOURS.get(t, NO_VERDICT)[0])
         cells.plot(color=colours, ax=axes[row, 1], edgecolor="white", linewidth=0.2)
         axes[row, 0].set_title(
             f"{label}\njobs/resident within 15 min of the park: {ig['jobs_housing_ratio']:.2f} "
             f"({ig['jobs_housing_reading']})", fontsize=9)
-        axes[row, 1].set_title(
+        verdict = (
             f"lag type; park: U_ind {ig['industry']:.2f}, U_city {ig['city']:.2f}, "
-            f"U_people {ig['people']:.2f}\nD = {ig['coordination_D']:.2f} ({ig['class']['en']}), "
-            f"{ig['lag_type']}", fontsize=9)
+            f"U_people {ig['people']:.2f}\nD = {ig['coordination_D']:.2f}, {ig['lag_type']}"
+            + (f"\ncaution: {', '.join(c.split(' thin')[0] for c in ig['cautions'])} thin"
+               if ig["cautions"] else "")
+            if ig["status"] == "ok" else
+            "no verdict: " + "; ".join(m.split(" (")[0] for m in ig["missing"])
+            + "\n(grey: cells where the data cannot carry one)"
+        )
+        axes[row, 1].set_title(verdict, fontsize=9)
         box = shapely.box(*parse_bbox(bbox))
         for ax in axes[row]:
             ax.plot(*box.exterior.xy, color="black", linewidth=1.5)
             ax.tick_params(labelsize=7)
         print(f"{label}: park U = {ig['industry']}, {ig['city']}, {ig['people']}; D {ig['coordination_D']} "
-              f"{ig['class']['en']}; {ig['lag_type']}; jobs {ig['jobs']} residents {ig['residents']} "
+              f"{(ig['class'] or {}).get('en')}; {ig['lag_type']}; {ig['status']} {ig['missing']}; "
+              f"jobs {ig['jobs']} residents {ig['residents']} "
               f"ratio {ig['jobs_housing_ratio']} {ig['jobs_housing_reading']}; cells "
               f"{cells['lag_type'].value_counts().to_dict()}")
-    axes[0, 1].legend(handles=[Patch(color=c, label=lab) for c, lab in LAG_COLOURS.values()],
+    legend = (*LAG_COLOURS.values(), NO_VERDICT)
+    axes[0, 1].legend(handles=[Patch(color=c, label=lab) for c, lab in legend],
                       loc="lower left", fontsize=7)
-    fig.suptitle("Porto Alegre, real jobs and population: the centre reads jobs-heavy, "
-                 "the southern quarter homes-heavy", fontsize=11)
+    fig.suptitle("Porto Alegre with IPEA's jobs and census: the centre is jobs-heavy, the south "
+                 "homes-heavy (too few amenities mapped there for a lag type)", fontsize=10)
     fig.text(0.01, 0.005, "Map data © OpenStreetMap contributors, ODbL 1.0. Jobs and population: IPEA "
              "Access to Opportunities (r5r sample data, MIT). parkscope diagnosis, H3 resolution 9; "
              "black frame = the park.", fontsize=7)

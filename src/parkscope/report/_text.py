@@ -342,7 +342,7 @@ def data_sentences(s: dict[str, Any]) -> list[Tr]:
                       if any(str(m).startswith(k) or f": {k} " in str(m) for m in integ.get("missing") or [])]
         out.append(Tr(
             "No industry–city verdict: the data cannot measure the "
-            + " and ".join(SUBSYSTEM_NAMES[k].en for k in unknown) + " side"
+            + _and([SUBSYSTEM_NAMES[k].en for k in unknown]) + " side"
             + ("s" if len(unknown) > 1 else "") + " ("
             + "; ".join(str(m) for m in integ.get("missing") or []) + "). To get one: "
             + "; ".join(integ.get("fix") or []) + ".",
@@ -363,6 +363,11 @@ def data_sentences(s: dict[str, Any]) -> list[Tr]:
                 + "数据偏少，以下判断仅供参考。",
             ))
     return out
+
+
+def _and(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 _FIX_ZH: dict[str, str] = {
