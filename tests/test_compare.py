@@ -57,6 +57,8 @@ def with_extras(src: Path, dst: Path, *, d: float | None, level: int = 7, five: 
     s.pop("five_park", None)
     if d is not None:
         s["integration"] = {
+            "status": "ok",
+            "lagging": "industry",
             "industry": 0.4,
             "city": 0.6,
             "people": 0.5,

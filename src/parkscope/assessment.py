@@ -144,7 +144,9 @@ class Assessment:
         )
         ig = s.get("integration") or {}
         diagnosis = ""
-        if ig.get("coordination_D") is not None:
+        if ig.get("status") == "insufficient_data":
+            diagnosis = "<br>no industry–city verdict: " + escape("; ".join(ig.get("missing") or []))
+        elif ig.get("coordination_D") is not None:
             diagnosis = (
                 f"<br>industry {ig['industry']:.2f} · city {ig['city']:.2f} · people {ig['people']:.2f}; "
                 f"coupling coordination D = {ig['coordination_D']:.2f} ({escape(ig['class']['zh'])}, "

@@ -57,7 +57,8 @@ PARK_STAT_FIELDS: tuple[str, ...] = tuple(FLAT_COLUMNS)
 #: Key that :func:`load_summaries` adds to each summary: the folder it came from.
 OUTDIR_KEY = "_outdir"
 
-_TEXT_COLUMNS = frozenset({"park", "outdir", "class_en", "class_zh", "lag_type", "extract", "osm_timestamp"})
+_TEXT_COLUMNS = frozenset({"park", "outdir", "class_en", "class_zh", "lag_type", "data_status", "lagging",
+                           "extract", "osm_timestamp"})
 
 
 def _columns() -> list[str]:
@@ -72,6 +73,8 @@ def _columns() -> list[str]:
         "class_en",
         "class_zh",
         "lag_type",
+        "data_status",
+        "lagging",
         "jobs",
         "residents",
         "jobs_housing_ratio",
@@ -212,6 +215,8 @@ def _row(s: dict[str, Any], where: str) -> dict[str, Any]:
     row["class_en"] = _text(cls.get("en"))
     row["class_zh"] = _text(cls.get("zh"))
     row["lag_type"] = _text(integ.get("lag_type"))
+    row["data_status"] = _text(integ.get("status"))
+    row["lagging"] = _text(integ.get("lagging"))
     for key in ("jobs", "residents", "jobs_housing_ratio"):
         row[key] = _num(integ.get(key), f"{where}: integration.{key}")
     for dim in FIVE_PARK_DIMENSIONS:
