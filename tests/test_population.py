@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pyproj import CRS, Transformer
 from shapely.geometry import box
 
-from parkscope import coords
+from parkscope import assess, coords
 from parkscope.area import local_crs
 from parkscope.errors import ConfigError, InputError
 from parkscope.grid import cell_polygons
@@ -568,3 +568,22 @@ def test_gis_layer_errors(tmp_path):
     (tmp_path / "x.xlsx").write_bytes(b"PK")
     with pytest.raises(InputError, match="extension"):
         read_counts_table(tmp_path / "x.xlsx", "jobs")
+
+
+def test_kontur_style_h3_population_geopackage_goes_through_the_table_path(tmp_path, osm_dir, tables_dir):
+    # Kontur's population data: H3 hexagons as polygons in a GeoPackage with `h3` and `population`
+    # columns (EPSG:3857 in the real files); built here from IPEA's real Porto Alegre table
+    table = pd.read_csv(tables_dir / "porto-alegre-hexgrid.csv")
+    kontur = gpd.GeoDataFrame(
+        {"h3": table["id"], "population": table["population"]},
+        geometry=list(cell_polygons(table["id"].to_numpy())), crs=4326,
+    ).to_crs(3857)
+    path = tmp_path / "kontur_population_BR.gpkg"
+    kontur.to_file(path, layer="population")
+    bbox = "-51.232,-30.034,-51.220,-30.026"
+    a = assess(osm_dir / "porto-alegre.osm.pbf", bbox=bbox, residents=str(path), buffer_m=1000)
+    assert a.summary["integration"]["residents_source"] == "table"
+    inside = table[table["id"].isin(set(a.cells["h3"]))]
+    # the same hexagons as the study area's cells: each lands whole in its cell, totals conserved
+    assert a.cells["residents"].sum() == pytest.approx(inside["population"].sum(), rel=1e-6)
+    assert inside["population"].sum() > 20_000
