@@ -146,6 +146,7 @@ def test_porto_alegre_without_buildings_gives_no_verdict_and_no_zeros(osm_dir):
     inno = s["five_park"]["innovative"]
     # what rests on the missing buildings is missing (lowers coverage), never scored 0
     assert {"job_density_park", "workplace_floor_share"} <= set(inno["missing"])
+    assert inno["score"] != 0.0  # was 0.0: no research site mapped in a thinly mapped city is unknown
     assert s["five_park"]["humane"]["indicators"]["jobs_housing_balance"]["available"] is False
     assert (a.cells["data_status"] == "insufficient_data").all()
 

@@ -1040,9 +1040,11 @@ def park_measures(
                     "jobs_housing_balance"):
             out[key] = None
     if quality is not None:
-        # what rests on a missing layer is unknown, not 0: it lowers the scorecard's coverage
+        # what rests on a missing layer is unknown, not 0: it lowers the scorecard's coverage; so is
+        # a zero from a thin layer (no research site mapped in a sparsely mapped city is no evidence)
         for key, layers in MEASURE_LAYERS.items():
-            if any(quality.status(layer) == "missing" for layer in layers):
+            status = [quality.status(layer) for layer in layers]
+            if "missing" in status or ("thin" in status and out.get(key) == 0):
                 out[key] = None
     return out
 
