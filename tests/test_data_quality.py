@@ -228,7 +228,7 @@ def test_a_missing_key_layer_makes_the_sub_index_unknown_not_zero():
     settings = load_settings().diagnosis
     diag = diagnose_cells(values, np.ones(n, bool), settings, status)
     assert diag.loc[:9, "industry"].isna().all() and diag.loc[:9, "coordination_D"].isna().all()
-    assert (diag.loc[:9, "lag_type"] == "").all()
+    assert diag.loc[:9, "lag_type"].isna().all() and diag.loc[:9, "coordination_class_en"].isna().all()
     assert (diag.loc[:9, "data_status"] == "insufficient_data").all()
     assert diag.loc[10:, ["industry", "city", "people", "coordination_D"]].notna().all().all()
     assert (diag.loc[10:14, "data_missing"] == "buildings").all()

@@ -64,7 +64,7 @@ def test_diagnose_cells_reads_lag_types_and_matches_the_formulas():
 def test_cells_without_walk_nodes_are_not_diagnosed():
     values = _values([0.0, 10.0, 5.0], [10.0, 0.0, 5.0], [1.0, 2.0, 3.0])
     diag = diagnose_cells(values, np.array([True, False, True]), replace(SETTINGS, log_transform=False))
-    assert np.isnan(diag.loc[1, "coordination_D"]) and diag.loc[1, "lag_type"] == ""
+    assert np.isnan(diag.loc[1, "coordination_D"]) and diag.loc[1, "lag_type"] is None
     # the reference set is the diagnosed cells only: cell 2 is now the max of industry
     assert diag.loc[2, "industry"] == pytest.approx(1.0)
 

@@ -386,7 +386,7 @@ def diagnose_cells(
     DataFrame
         ``industry``, ``city``, ``people`` (U, 0–1), ``coupling_C``, ``development_T``,
         ``coordination_D``, ``coordination_level``, ``coordination_class_zh``,
-        ``coordination_class_en``, ``lag_type``, ``data_status`` (``ok`` | ``thin`` |
+        ``coordination_class_en``, ``lag_type`` (null where unknown), ``data_status`` (``ok`` | ``thin`` |
         ``insufficient_data``) and ``data_missing`` (the missing layers, ``;``-separated); plus
         ``weights`` in ``.attrs``.
     """
@@ -396,9 +396,9 @@ def diagnose_cells(
     for col in [*SUBSYSTEMS, "coupling_C", "development_T", "coordination_D"]:
         out[col] = np.nan
     out["coordination_level"] = 0
-    out["coordination_class_zh"] = ""
-    out["coordination_class_en"] = ""
-    out["lag_type"] = ""
+    out["coordination_class_zh"] = None
+    out["coordination_class_en"] = None
+    out["lag_type"] = None
     valid = np.asarray(valid, dtype=bool)
     rows = np.nonzero(valid)[0]
     if rows.size < 2:
@@ -420,7 +420,7 @@ def diagnose_cells(
     unknown = out[list(SUBSYSTEMS)].isna().any(axis=1).to_numpy()
     out.loc[unknown, ["coupling_C", "development_T", "coordination_D"]] = np.nan
     out.loc[unknown, "coordination_level"] = 0
-    out.loc[unknown, ["coordination_class_zh", "coordination_class_en", "lag_type"]] = ""
+    out.loc[unknown, ["coordination_class_zh", "coordination_class_en", "lag_type"]] = None
     out["data_status"], out["data_missing"] = cell_data_status(cell_status, valid, unknown)
     return out
 

@@ -16,7 +16,7 @@ Styles of the cells layer
 * ``coordination D 耦合协调度``: graduated on ``coordination_D``, the ten classes of 0.1 with their
   Chinese and English names (:data:`parkscope.indices.COORDINATION_CLASSES`).
 * ``lag type 产城关系``: categorized on ``lag_type``: 有产无城 / 有城无产 / 产城协调, and the cells
-  that were not diagnosed (no walk nodes).
+  with no verdict (NULL: no walk node, or data missing).
 
 QGIS gives a value to the first range that holds it, both ends included, so the ranges are listed from
 the top class down: ``D = 0.7`` then falls in ``[0.7, 0.8]`` (level 8), as
@@ -69,12 +69,13 @@ _RDYLGN_10 = (
 )
 _RDYLGN_STOPS = ("#a50026", "#f98e52", "#feffbe", "#84ca66", "#006837")
 
-#: Labels of the ``lag_type`` values, Chinese then English; ``""`` marks cells without walk nodes.
+#: Labels of the ``lag_type`` values, Chinese then English; ``""`` is QGIS's catch-all category: the
+#: cells with no verdict (NULL: no walk node, or the data cannot carry one — ``data_status``).
 LAG_TYPE_LABELS: dict[str, str] = {
     "industry_without_city": "有产无城 industry without city",
     "city_without_industry": "有城无产 city without industry",
     "balanced": "产城协调 balanced",
-    "": "未诊断 not diagnosed (no walk nodes)",
+    "": "无判断 no verdict (no walk node or data missing)",
 }
 _LAG_COLOURS = {
     "industry_without_city": "#d95f02",

@@ -196,7 +196,7 @@ def _cell_columns(a: Assessment, frame: _Frame) -> tuple[dict[str, Any], np.ndar
             return np.full(len(cells), np.nan)
         return np.round(cells[name].to_numpy(dtype=np.float64), nd)
 
-    lag = cells["lag_type"].astype(str).to_numpy() if "lag_type" in cells.columns else np.full(len(cells), "")
+    lag = cells["lag_type"].fillna("").astype(str).to_numpy() if "lag_type" in cells.columns else np.full(len(cells), "")
     nd = UI["not_diagnosed"]
     data = {
         "xs": xs, "ys": ys,
@@ -208,9 +208,9 @@ def _cell_columns(a: Assessment, frame: _Frame) -> tuple[dict[str, Any], np.ndar
         "lag": lag,
         "lag_en": np.array([LAG[v].en if v in LAG else nd.en for v in lag], dtype=object),
         "lag_zh": np.array([LAG[v].zh if v in LAG else nd.zh for v in lag], dtype=object),
-        "class_en": (cells["coordination_class_en"].astype(str).replace("", nd.en).to_numpy()
+        "class_en": (cells["coordination_class_en"].fillna("").astype(str).replace("", nd.en).to_numpy()
                      if "coordination_class_en" in cells.columns else np.full(len(cells), nd.en)),
-        "class_zh": (cells["coordination_class_zh"].astype(str).replace("", nd.zh).to_numpy()
+        "class_zh": (cells["coordination_class_zh"].fillna("").astype(str).replace("", nd.zh).to_numpy()
                      if "coordination_class_zh" in cells.columns else np.full(len(cells), nd.zh)),
     }
     return data, geoms
