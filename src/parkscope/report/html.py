@@ -89,6 +89,15 @@ def _source(kind: str | None) -> Tr:
     return SOURCE_NAMES.get(str(kind), Tr(str(kind), str(kind)))
 
 
+def _with_error(i: dict[str, Any], kind: str, value: Any) -> Any:
+    """A count, with the measured error of the estimate beside it when parkscope estimated it."""
+    factor = (i.get("within_error") or {}).get(f"{kind}_factor")
+    if value is None or i.get(f"{kind}_source") != "osm_buildings" or not factor or factor <= 1:
+        return fmt_num(value)
+    return Tr(f"{fmt_num(value)} (estimated; within ×{factor:g} on well-mapped extracts)",
+              f"{fmt_num(value)}（估算值；在数据完善地区误差在 {factor:g} 倍以内）")
+
+
 def _quality_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per input layer: its status, what was measured and why it is not ok."""
     rows = []
@@ -121,11 +130,11 @@ def _integration_rows(s: dict[str, Any], minutes: str) -> list[tuple[Tr, Any]]:
         (UI["row_class"], Tr(f"{cls.get('en')} (level {cls.get('level')})", f"{cls.get('zh')}（第 {cls.get('level')} 级）")
          if cls.get("level") is not None else "–"),
         (UI["row_lag"], LAG_LONG.get(str(i.get("lag_type")), Tr("–", "–"))),
-        (ui("row_jobs", minutes=minutes), fmt_num(i.get("jobs"))),
-        (ui("row_residents", minutes=minutes), fmt_num(i.get("residents"))),
+        (ui("row_jobs", minutes=minutes), _with_error(i, "jobs", i.get("jobs"))),
+        (ui("row_residents", minutes=minutes), _with_error(i, "residents", i.get("residents"))),
         (UI["row_ratio"], fmt_num(i.get("jobs_housing_ratio"), 2)),
-        (UI["row_jobs_park"], fmt_num(i.get("jobs_in_park"))),
-        (UI["row_residents_park"], fmt_num(i.get("residents_in_park"))),
+        (UI["row_jobs_park"], _with_error(i, "jobs", i.get("jobs_in_park"))),
+        (UI["row_residents_park"], _with_error(i, "residents", i.get("residents_in_park"))),
         (UI["row_cells"], fmt_num(i.get("cells_diagnosed"))),
         (UI["row_jobs_source"], _source(i.get("jobs_source"))),
         (UI["row_residents_source"], _source(i.get("residents_source"))),
