@@ -250,7 +250,8 @@ def _kpis(a: Assessment) -> list[tuple[Tr, Any]]:
         D = i.get("coordination_D")
         out.append((UI["kpi_D"], Tr(f"{D:.2f} · {cls.get('en')}", f"{D:.2f} · {cls.get('zh')}") if D is not None
                     else Tr("insufficient data", "数据不足")))
-        out.append((UI["kpi_lag"], LAG.get(str(i.get("lag_type")), Tr("–", "–"))))
+        out.append((UI["kpi_lag"], LAG.get(str(i.get("lag_type")), Tr("no verdict", "无判断")
+                                           if i.get("status") == "insufficient_data" else Tr("–", "–"))))
     out += [
         (UI["kpi_park"], f"{s.get('area', {}).get('park_area_m2', 0) / 1e4:,.1f} ha"),
         (UI["kpi_nodes"], fmt_num(s.get("network", {}).get("nodes"))),
