@@ -254,3 +254,18 @@ def test_a_proxy_from_a_thin_layer_gives_way_to_a_measured_count():
     assert np.isnan(masked.loc[0, "firms_15min"]) and masked.loc[1, "firms_15min"] == 4.0
     # the city's own key layer is the thin one: its indicators stay, with a caution
     assert masked["life_convenience"].tolist() == [5.0, 6.0]
+
+
+def test_a_table_that_covers_part_of_the_study_area_is_thin_and_unknown_beyond(osm_dir, tables_dir):
+    # HSY's grid covers central Helsinki; 1 km around the extract's box reaches beyond it
+    grid = tables_dir / "helsinki-population-grid-2020.gpkg"
+    bbox = ",".join(map(str, extract_bounds(osm_dir / "helsinki.osm.pbf")))
+    a = assess(osm_dir / "helsinki.osm.pbf", bbox=bbox, buffer_m=1000, residents=str(grid))
+    q = a.summary["data_quality"]["residents"]
+    assert q["source"] == "table" and q["status"] == "thin"
+    assert 0.3 < q["measures"]["coverage_share"] < 0.9
+    beyond = a.cells["data_missing"].str.contains("residents")
+    assert beyond.any() and a.cells.loc[beyond, "people"].isna().all()
+    covered = gpd.read_file(grid).to_crs(3067).union_all()
+    centres = a.cells.loc[beyond].to_crs(3067).centroid
+    assert not centres.intersects(covered).any()  # only cells the grid does not reach

@@ -430,10 +430,13 @@ def assess(
     cells_metric = cells.geometry.to_crs(area.crs)
     bx, by = representative_xy(buildings.geometry.to_crs(area.crs)) if len(buildings) else ([], [])
     counts, sources, park_counts, records = {}, {}, {}, {}
+    uncovered: dict[str, np.ndarray] = {}  # cells a user's table does not reach
     b_in_park = shapely.contains_xy(
         gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0], np.asarray(bx), np.asarray(by)
     ) if len(buildings) else np.zeros(0, dtype=bool)
     cells_union = shapely.union_all(cells.geometry.values)
+    # where people can live or work: the cells with walk nodes (not the lake or the forest)
+    walkable = shapely.union_all(cells.geometry.values[cells["n_nodes"].to_numpy() > 0])
     for kind in ("jobs", "residents"):
         req = requests[kind]
         sources[kind] = req.source
@@ -467,6 +470,9 @@ def assess(
                 "file": Path(tables[kind].attrs["source"]).name, "column": tables[kind].attrs["column"],
                 "total_in_cells": float(counts[kind].sum()),
             }
+            records[kind]["coverage_share"], uncovered[kind] = table_coverage(
+                tables[kind], walkable, cells, area.crs
+            )
         else:
             counts[kind] = sum_in_cells(
                 np.asarray(bx), np.asarray(by), buildings[kind].to_numpy(dtype=np.float64)
@@ -481,6 +487,7 @@ def assess(
         cells, cells_metric, network, buildings, (np.asarray(bx), np.asarray(by)), amen, joined,
         counts, sources, (outside, park_outside), int(park_nodes.sum()), len(settings.categories),
         coverage={kind: records.get(kind, {}).get("coverage_share") for kind in ("jobs", "residents")},
+        uncovered=uncovered,
         errors={kind: estimate_error(kind, sources[kind]) for kind in ("jobs", "residents")},
     )
     timings["quality_s"] = time.perf_counter() - t
@@ -600,6 +607,36 @@ def _attribution_sources(records: dict[str, dict[str, Any]], given: str | Sequen
     return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
 
 
+def table_coverage(
+    table: gpd.GeoDataFrame, study_area: Any, cells: gpd.GeoDataFrame, crs: Any
+) -> tuple[float, np.ndarray]:
+    """Where a table has data: its zones (polygons, H3 cells), or the convex hull of its points.
+
+    A table of the whole city covers a park's study area whole; one of a district, part of it (the
+    rest would read as zero jobs or residents).
+
+    Returns
+    -------
+    (float, ndarray of bool)
+        The share of ``study_area`` (WGS84; the cells with walk nodes) covered, and for each cell
+        whether its centre is uncovered.
+    """
+    if table.empty:
+        return 0.0, np.ones(len(cells), dtype=bool)
+    metric_area = gpd.GeoSeries([study_area], crs=4326).to_crs(crs).iloc[0]
+    geoms = table.geometry.to_crs(crs).values
+    polygons = np.isin(shapely.get_type_id(geoms), (3, 6))
+    parts = [shapely.union_all(shapely.make_valid(geoms[polygons]))] if polygons.any() else []
+    if (~polygons).any():
+        parts.append(shapely.convex_hull(shapely.union_all(geoms[~polygons])))
+    extent = shapely.union_all(parts)
+    total = shapely.area(metric_area)
+    inside = float(shapely.area(shapely.intersection(extent, metric_area)))
+    share = round(inside / total, 4) if total > 0 else 0.0
+    centres = cells.geometry.to_crs(crs).centroid
+    return share, ~shapely.intersects_xy(extent, centres.x.to_numpy(), centres.y.to_numpy())
+
+
 def measure_quality(
     cells: gpd.GeoDataFrame,
     cells_metric: gpd.GeoSeries,
@@ -615,10 +652,12 @@ def measure_quality(
     n_categories: int,
     coverage: dict[str, float | None] | None = None,
     errors: dict[str, Any] | None = None,
+    uncovered: dict[str, np.ndarray] | None = None,
 ) -> DataQuality:
     """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
 
-    ``outside_extract`` is the share of the study area and of the park outside the extract's data.
+    ``outside_extract`` is the share of the study area and of the park outside the extract's data;
+    ``uncovered`` marks, per quantity, the cells beyond the reach of the user's table.
     """
     first = ~joined["amenity_id"].duplicated().to_numpy()
     ax = shapely.get_x(amen.geometry.values)[first]
@@ -645,6 +684,8 @@ def measure_quality(
     }
     status = cell_statuses(layers, measures, sources, cells["n_nodes"].to_numpy() > 0,
                            cells["in_park"].to_numpy())
+    for kind, mask in (uncovered or {}).items():
+        status.loc[mask, kind] = "missing"  # beyond the user's table: unknown, not zero
     return DataQuality(layers, status, measures)
 
 
