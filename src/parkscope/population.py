@@ -226,6 +226,10 @@ class PopulationParams:
         if problems:
             raise ConfigError(f"Invalid [population] values in {source}: " + "; ".join(problems) + ".")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the read-only tables (MappingProxyType) do not pickle: rebuild from the plain data
+        return (type(self).from_dict, (self.as_dict(),))
+
     def as_dict(self) -> dict[str, Any]:
         """Plain-data view (TOML/JSON serialisable), the shape :meth:`from_dict` reads."""
         out: dict[str, Any] = {}
