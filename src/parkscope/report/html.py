@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ import jinja2
 import numpy as np
 import shapely
 
+from ..io import write_text
 from ._text import (
     LAG,
     LAG_LONG,
@@ -227,7 +226,7 @@ def _provenance_rows(a: Assessment, figures: list[str]) -> list[tuple[Tr, Any]]:
         (UI["prov_extract"], str(p.get("extract", "–"))),
         (UI["prov_sha"], str(p.get("extract_sha256", "–"))),
         (UI["prov_date"], str(p.get("osm_timestamp")) if p.get("osm_timestamp") else UI["unknown"]),
-        (UI["prov_created"], str(p.get("created_utc", "–"))),
+        (UI["prov_created"], str(a.run_info.get("created_utc", "–"))),
         (UI["prov_version"], str(s.get("parkscope_version", "–"))),
         (UI["prov_area"], area_text if area_text.startswith(str(area.get("source", ""))) else
          f"{area.get('source', '')}: {area_text}"),
@@ -287,22 +286,6 @@ def _load_basemap(a: Assessment) -> tuple[dict[str, gpd.GeoDataFrame] | None, Tr
     except Exception as exc:  # noqa: BLE001 - the base map is context: the report is still worth having
         log.warning("report: base map could not be read from %s (%s)", path, exc)
         return None, UI["no_basemap"]
-
-
-def _temp_beside(path: Path) -> Path:
-    """A fresh hidden name in the same folder (created like any file: mode from the umask, not 0600)."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = _temp_beside(path)
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None = None,
@@ -390,6 +373,6 @@ def write_report(a: Assessment, path: Path) -> Path:
     basemap, note = _load_basemap(a)
     figs = write_figures(a, path.parent, basemap=basemap)
     html = render_report(a, basemap=basemap, basemap_note=note, figures=list(figs["paths"]))
-    _atomic_write_text(path, html)
+    write_text(path, html)
     log.info("report: %s (%.1f MB) in %.1f s", path.name, path.stat().st_size / 1e6, time.perf_counter() - t0)
     return path
