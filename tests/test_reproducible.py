@@ -152,3 +152,23 @@ def test_file_outputs_need_overwrite_too(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err and out.read_text() == "mine"
     assert main(["ccd", str(panel), "--spec", str(spec), "-o", str(out), "--overwrite"]) == 0
     assert out.read_bytes() == first
+
+
+def test_bokeh_ids_are_renumbered_so_the_same_figures_give_the_same_page():
+    from bokeh.embed import components
+    from bokeh.plotting import figure
+
+    from parkscope.report.html import stable_ids
+
+    def page() -> tuple[str, dict[str, str]]:
+        fig = figure(title="p1234 stays")  # a data string that looks like an id is left alone
+        fig.scatter([1, 2], [3, 4])
+        return components({"map": fig})
+
+    raw = [page(), page()]
+    assert raw[0] != raw[1]  # Bokeh alone: new UUIDs and model ids each time
+    stable = [stable_ids(*r) for r in raw]
+    assert stable[0] == stable[1]
+    script, divs = stable[0]
+    assert '"docid":"ps-' in script and divs["map"].startswith('<div id="ps-0001" data-root-id="p1002"')
+    assert "p1234 stays" in script

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,6 +289,47 @@ def _load_basemap(a: Assessment) -> tuple[dict[str, gpd.GeoDataFrame] | None, Tr
         return None, UI["no_basemap"]
 
 
+_QUOTED_ID = re.compile(r"(?<=[\"'])(p\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=[\"'])")
+
+
+def stable_ids(script: str, divs: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Bokeh's ids renumbered in order of first appearance, so that the same figures give the same page.
+
+    Bokeh names the page's elements and document with random UUIDs and its models from a counter
+    that runs on through the process (``p1001``, ``p1002``…): the same report made twice differs in
+    every id. Only those ids are renamed (the models' ids, as ``"id":"p…"`` in the document, and the
+    UUIDs of the ``docid`` and the root elements); data strings that look like them are left alone.
+
+    Parameters
+    ----------
+    script : str
+        The ``<script>`` of :func:`bokeh.embed.components`.
+    divs : dict
+        Its ``<div>`` elements by name.
+
+    Returns
+    -------
+    (str, dict)
+        The script and the divs with the ids renamed (``p1001``… for models, ``ps-0001``… for the rest).
+    """
+    model_ids = set(re.findall(r'"id":"(p\d+)"', script))
+    known = model_ids | set(re.findall(r'"docid":"([^"]+)"', script))
+    known |= {m for d in divs.values() for m in re.findall(r'<div id="([^"]+)" data-root-id', d)}
+    names: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        old = match.group(0)
+        if old not in known:
+            return old
+        if old not in names:
+            n = len(names) + 1
+            names[old] = f"p{1000 + n}" if old in model_ids else f"ps-{n:04d}"
+        return names[old]
+
+    new_divs = {k: _QUOTED_ID.sub(rename, d) for k, d in divs.items()}
+    return _QUOTED_ID.sub(rename, script), new_divs
+
+
 def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None = None,
                   basemap_note: Tr | None = None, figures: list[str] | None = None) -> str:
     """The report of an assessment as one HTML string (see :func:`write_report`)."""
@@ -302,6 +344,7 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
     parts = build(a, basemap)
     roots = list(parts.roots.values())
     script, divs = components(parts.roots)
+    script, divs = stable_ids(script, divs)
     bokeh_js = bundle_for_objs_and_resources(roots, INLINE).scripts()
     inpark, n_inpark = _named_in_park(a)
     title = {"en": f"parkscope — {a.area.name}", "zh": f"parkscope — {a.area.name}"}
