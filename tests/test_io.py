@@ -53,8 +53,9 @@ def test_existing_result_is_refused_unless_overwrite_which_replaces_it_whole(tmp
 
 def test_overwrite_never_deletes_a_folder_that_is_not_a_result(tmp_path: Path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(InputError, match="not an earlier parkscope result"):
-        check_output(tmp_path, overwrite=True)
+    for overwrite in (False, True):
+        with pytest.raises(InputError, match="not an earlier parkscope result"):
+            check_output(tmp_path, overwrite=overwrite)
     check_output(tmp_path / "empty", overwrite=False)  # absent
     (tmp_path / "empty").mkdir()
     check_output(tmp_path / "empty", overwrite=False)  # empty: nothing to lose

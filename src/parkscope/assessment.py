@@ -121,10 +121,10 @@ class Assessment:
     def write(self, outdir: str | Path, report: bool = True, overwrite: bool = False) -> Path:
         """Write every output into ``outdir`` (whole or not at all); see docs/outputs in the README.
 
-        An ``outdir`` that holds files is refused unless ``overwrite`` (then an earlier result is
-        replaced whole; :func:`parkscope.io.check_output`). The same assessment writes
-        byte-identical summary.json, Parquet files and cells.gpkg; run.json holds the timings and
-        the wall-clock time.
+        An ``outdir`` that holds an earlier result is refused unless ``overwrite`` (then it is
+        replaced whole); one that holds other files, always (:func:`parkscope.io.check_output`).
+        The same assessment writes byte-identical summary.json, Parquet files and cells.gpkg;
+        run.json holds the timings and the wall-clock time.
         """
         from .io import atomic_output_dir, write_gpkg, write_json, write_parquet
 

@@ -237,7 +237,7 @@ def assess(
     EXTRACT is an OpenStreetMap extract: .osm.pbf, .osm, .osm.gz or .osm.bz2. Give the park with
     exactly one of --park, --boundary or --bbox. Writes summary.json, nodes.parquet,
     network.parquet, amenities.parquet, cells.gpkg, cells.parquet, report.html and run.json to
-    OUTDIR. An OUTDIR that holds files is refused unless --overwrite (exit 2).
+    OUTDIR. An OUTDIR that holds an earlier result is refused unless --overwrite (exit 2).
     """
     from .assessment import assess as run
     from .io import check_output

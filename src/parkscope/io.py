@@ -138,8 +138,9 @@ def check_output(
     path : str or Path
         The output folder (``folder=True``) or file.
     overwrite : bool, default False
-        Allow replacing an existing output. A folder is replaced only if it holds ``marker``
-        (an earlier parkscope result): replacing deletes everything in it.
+        Allow replacing an existing output. A non-empty folder is accepted only if it holds
+        ``marker`` (an earlier parkscope result), and even then only with ``overwrite``:
+        replacing deletes everything in it.
     folder : bool, default True
         Whether the output is a folder or a single file.
     marker : str, default "summary.json"
@@ -148,33 +149,36 @@ def check_output(
     Raises
     ------
     InputError
-        The path exists (a non-empty folder, or a file) and ``overwrite`` is False; or it is of the
-        wrong kind; or ``overwrite`` would delete a folder that is not a parkscope result.
+        The path exists (a folder holding a result, or a file) and ``overwrite`` is False; it is
+        of the wrong kind; or it is a non-empty folder that is not a parkscope result.
     """
     path = Path(path)
     if not (path.exists() or path.is_symlink()):
         return
-    if folder and not path.is_dir():
+    if not folder:
+        if path.is_dir():
+            raise InputError(f"-o {path} is a folder: give a file name, e.g. -o {path / 'out.csv'}.")
+        if not overwrite:
+            raise InputError(
+                f"Output file {path} already exists. Give --overwrite (overwrite=True in Python) to "
+                f"replace it, or choose another -o file."
+            )
+        return
+    if not path.is_dir():
         raise InputError(f"Output path {path} exists and is a file: give a folder with -o.")
-    if not folder and path.is_dir():
-        raise InputError(f"-o {path} is a folder: give a file name, e.g. -o {path / 'out.csv'}.")
-    if folder and not any(path.iterdir()):
+    if not any(path.iterdir()):
         return  # an empty folder holds nothing to lose
-    if not overwrite and not folder:
-        raise InputError(
-            f"Output file {path} already exists. Give --overwrite to replace it, or choose another -o file."
-        )
-    if not overwrite:
-        what = f"already holds a result ({marker})" if (path / marker).exists() else "is not empty"
-        raise InputError(
-            f"Output folder {path} {what}: parkscope does not mix new outputs with old ones. Give "
-            f"--overwrite to replace it whole (everything in it is deleted), or choose another -o folder."
-        )
-    if folder and not (path / marker).exists():
+    if not (path / marker).exists():
         raise InputError(
             f"Output folder {path} holds files but no {marker}, so it is not an earlier parkscope "
-            f"result; --overwrite replaces only those, since it deletes everything in the folder. "
-            f"Choose another -o folder."
+            f"result, and parkscope neither mixes its outputs with other files nor deletes them "
+            f"(not even with --overwrite). Choose another -o folder, or an empty or new one."
+        )
+    if not overwrite:
+        raise InputError(
+            f"Output folder {path} already holds a result ({marker}): parkscope does not mix new "
+            f"outputs with old ones. Give --overwrite (overwrite=True in Python) to replace it whole "
+            f"(everything in it is deleted), or choose another -o folder."
         )
 
 
