@@ -245,7 +245,13 @@ def atomic_output(
     try:
         yield staging
         check_output(target, overwrite=overwrite, folder=folder, marker=marker)  # appeared meanwhile?
-        _swap_in(staging, target)
+        try:
+            _swap_in(staging, target)
+        except OSError as exc:
+            raise InputError(
+                f"Cannot put the new output in place of {target} ({exc.strerror or exc}). "
+                f"Check that nothing holds it open and that its folder is writable, or choose another -o."
+            ) from exc
     except BaseException:
         if staging.is_dir() and not staging.is_symlink():
             shutil.rmtree(staging, ignore_errors=True)
