@@ -201,7 +201,7 @@ def test_csv_is_written_and_equals_the_table(outs, plain, tmp_path, capsys):
 def test_failed_compare_leaves_no_csv(outs, tmp_path, capsys):
     csv = tmp_path / "compare.csv"
     csv.write_text("old,contents\n", encoding="utf-8")
-    code, _, err = run(["compare", outs["monaco"], tmp_path / "missing", "-o", csv], capsys)
+    code, _, err = run(["compare", outs["monaco"], tmp_path / "missing", "-o", csv, "--overwrite"], capsys)
     assert code != 0 and "missing" in err
     assert csv.read_text(encoding="utf-8") == "old,contents\n"
     # a write that fails (the "folder" is a file) leaves neither the CSV nor a temp file

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import inspect
 import logging
+import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from . import __version__
 from .area import StudyArea
 from .config import Settings
 from .network import WalkNetwork
@@ -55,9 +58,14 @@ class Assessment:
     cells : GeoDataFrame
         One row per H3 cell: ``h3``, ``score``, ``n_nodes``, ``in_park``, ``share15_<category>``, ...
     summary : dict
-        The park-level figures written to summary.json.
+        The park-level figures written to summary.json: the same inputs and parameters give the
+        same bytes.
     extract_path : Path or None
         The extract assessed (the report draws its base map from it).
+    run_info : dict
+        What changes from run to run, written to run.json: ``timings_s`` (seconds per stage),
+        ``created_utc``, ``parkscope_version``, ``python``, ``platform`` and, from the CLI,
+        ``command``.
     """
 
     area: StudyArea
@@ -68,6 +76,7 @@ class Assessment:
     cells: gpd.GeoDataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     extract_path: Path | None = None
+    run_info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -75,17 +84,26 @@ class Assessment:
         value = self.summary["life_convenience_score"]
         return float("nan") if value is None else float(value)
 
-    def write(self, outdir: str | Path, report: bool = True) -> Path:
-        """Write every output into ``outdir`` (whole or not at all); see docs/outputs in the README."""
+    def write(self, outdir: str | Path, report: bool = True, overwrite: bool = False) -> Path:
+        """Write every output into ``outdir`` (whole or not at all); see docs/outputs in the README.
+
+        An ``outdir`` that holds an earlier result is refused unless ``overwrite`` (then it is
+        replaced whole); one that holds other files, always (:func:`parkscope.io.check_output`).
+        The same assessment writes byte-identical summary.json, Parquet files and cells.gpkg;
+        run.json holds the timings and the wall-clock time.
+        """
         from .io import atomic_output_dir, write_gpkg, write_json, write_parquet
 
-        with atomic_output_dir(outdir) as tmp:
+        stamp = (self.summary.get("provenance") or {}).get("osm_timestamp")
+        with atomic_output_dir(outdir, overwrite=overwrite) as tmp:
             write_json(self.summary, tmp / "summary.json")
+            write_json(self.run_info, tmp / "run.json")
             write_parquet(pd.DataFrame(self.nodes.drop(columns="geometry")), tmp / "nodes.parquet")
             write_parquet(self.network.edges_frame(), tmp / "network.parquet")
             write_parquet(pd.DataFrame(self.amenities.drop(columns="geometry")), tmp / "amenities.parquet")
             write_parquet(self.cells, tmp / "cells.parquet")
-            write_gpkg(self.cells, tmp / "cells.gpkg", layer="cells", categories=self.settings.categories)
+            write_gpkg(self.cells, tmp / "cells.gpkg", layer="cells", categories=self.settings.categories,
+                       stamp=stamp)
             if report:
                 self.to_report(tmp / "report.html")
         return Path(outdir)
@@ -224,9 +242,21 @@ def assess(
         nodes=sc.nodes,
         amenities=sc.amenities,
         cells=dg.cells,
-        summary=build_summary(req, ext, walk, sc, pop, quality, dg, timings),
+        summary=build_summary(req, ext, walk, sc, pop, quality, dg),
         extract_path=req.extract,
+        run_info=_run_info(timings),
     )
+
+
+def _run_info(timings: dict[str, float]) -> dict[str, Any]:
+    """What differs between two runs of the same assessment (run.json): timings, clock, machine."""
+    return {
+        "parkscope_version": __version__,
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 class _Clock:

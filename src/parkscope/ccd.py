@@ -21,6 +21,7 @@ from .indices import (
     normalise,
     subsystem_index,
 )
+from .io import atomic_output, check_output
 
 _MODEL_KEYS = {
     "weights": ("entropy", "equal", "given"),
@@ -192,8 +193,14 @@ def coupling_panel(panel: pd.DataFrame, spec: PanelSpec) -> pd.DataFrame:
     return out
 
 
-def run_ccd(panel_csv: str | Path, spec_path: str | Path, out_csv: str | Path) -> pd.DataFrame:
-    """Read a panel CSV and a spec, write OUT.csv atomically, return the result."""
+def run_ccd(
+    panel_csv: str | Path, spec_path: str | Path, out_csv: str | Path, overwrite: bool = False
+) -> pd.DataFrame:
+    """Read a panel CSV and a spec, write OUT.csv atomically, return the result.
+
+    An existing OUT.csv is refused (:class:`InputError`) unless ``overwrite``.
+    """
+    check_output(out_csv, overwrite=overwrite, folder=False)
     spec = load_spec(spec_path)
     panel_csv = Path(panel_csv)
     if not panel_csv.is_file():
@@ -205,12 +212,6 @@ def run_ccd(panel_csv: str | Path, spec_path: str | Path, out_csv: str | Path) -
             f"Panel file {panel_csv} is not a readable CSV ({exc}). Save it as UTF-8 CSV."
         ) from exc
     result = coupling_panel(panel, spec)
-    out_csv = Path(out_csv)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_csv.with_name(f".{out_csv.name}.tmp")
-    try:
+    with atomic_output(out_csv, overwrite=overwrite) as tmp:
         result.to_csv(tmp, index=False, encoding="utf-8")
-        tmp.replace(out_csv)
-    finally:
-        tmp.unlink(missing_ok=True)
     return result

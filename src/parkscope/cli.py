@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
 import time
 from importlib import resources
@@ -201,7 +202,12 @@ def cli() -> None:
     required=True,
     type=click.Path(path_type=Path),
     metavar="OUTDIR",
-    help="Output folder (created; files replaced only when the run succeeds).",
+    help="Output folder (created; written whole when the run succeeds, else left as it was).",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an OUTDIR that holds an earlier result, whole (without it such an OUTDIR is refused).",
 )
 @click.option("--no-report", is_flag=True, help="Skip report.html.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
@@ -221,6 +227,7 @@ def assess(
     attribution: tuple[str, ...],
     table_crs: str | None,
     outdir: Path,
+    overwrite: bool,
     no_report: bool,
     quiet: bool,
     as_json: bool,
@@ -229,9 +236,13 @@ def assess(
 
     EXTRACT is an OpenStreetMap extract: .osm.pbf, .osm, .osm.gz or .osm.bz2. Give the park with
     exactly one of --park, --boundary or --bbox. Writes summary.json, nodes.parquet,
-    network.parquet, amenities.parquet, cells.gpkg, cells.parquet and report.html to OUTDIR.
+    network.parquet, amenities.parquet, cells.gpkg, cells.parquet, report.html and run.json to
+    OUTDIR. An OUTDIR that holds an earlier result is refused unless --overwrite (exit 2).
     """
     from .assessment import assess as run
+    from .io import check_output
+
+    check_output(outdir, overwrite=overwrite)  # before minutes of work, not after
 
     if config is None and Path(LOCAL_CONFIG).is_file():
         config = Path(LOCAL_CONFIG)  # a parkscope.toml in the working folder applies by default
@@ -244,7 +255,8 @@ def assess(
             residents_total=residents_total, jobs_weight=jobs_weight, attribution=list(attribution),
         )
         stage("report: writing outputs")
-        result.write(outdir, report=not no_report)
+        result.run_info["command"] = _command_line()
+        result.write(outdir, report=not no_report, overwrite=overwrite)
     s = result.summary
     if as_json:
         click.echo(
@@ -268,6 +280,13 @@ def assess(
         for line in diagnosis_lines(s, result.settings.coverage_minutes):
             click.echo(line, err=True)
         click.echo(f"Wrote {outdir}/", err=True)
+
+
+def _command_line() -> str | None:
+    """The command as typed (``main`` keeps its arguments in the context), or None if unknown."""
+    ctx = click.get_current_context(silent=True)
+    argv = (ctx.find_root().obj or {}).get("argv") if ctx is not None else None
+    return None if argv is None else shlex.join(["parkscope", *argv])
 
 
 def diagnosis_lines(s: dict[str, Any], minutes: float = 15.0) -> list[str]:
@@ -303,11 +322,12 @@ def diagnosis_lines(s: dict[str, Any], minutes: float = 15.0) -> list[str]:
     help="Indicators (subsystem, direction) and model options.",
 )
 @click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), metavar="OUT.csv")
-def ccd(panel: Path, spec: Path, out: Path) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace OUT.csv if it exists (else refused).")
+def ccd(panel: Path, spec: Path, out: Path, overwrite: bool) -> None:
     """Coupling coordination degree (耦合协调度) of a statistics table: rows = years or parks."""
     from .ccd import run_ccd
 
-    result = run_ccd(panel, spec, out)
+    result = run_ccd(panel, spec, out, overwrite=overwrite)
     click.echo(result.to_string(index=False), err=True)
 
 
@@ -326,6 +346,7 @@ def ccd(panel: Path, spec: Path, out: Path) -> None:
     metavar="FILE.csv",
     help="Also write the full table (every column) as CSV; written whole or not at all.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace FILE.csv if it exists (else refused).")
 @click.option(
     "--by",
     "by",
@@ -344,7 +365,8 @@ def ccd(panel: Path, spec: Path, out: Path) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records to stdout instead.")
 def compare(
-    outdirs: tuple[Path, ...], out: Path | None, by: str | None, reference: str, as_json: bool
+    outdirs: tuple[Path, ...], out: Path | None, overwrite: bool, by: str | None, reference: str,
+    as_json: bool,
 ) -> None:
     """Rank assessed parks side by side from their `parkscope assess` output folders.
 
@@ -360,11 +382,14 @@ def compare(
     from rich.text import Text
 
     from .compare import compare_table, display_table, load_summaries, table_records, write_csv
+    from .io import check_output
 
+    if out is not None:
+        check_output(out, overwrite=overwrite, folder=False)
     table = compare_table(load_summaries(outdirs), by=by, reference=reference)
     by = table.attrs["by"]
     if out is not None:
-        write_csv(table, out)
+        write_csv(table, out, overwrite=overwrite)
     if as_json:
         click.echo(json.dumps(table_records(table), ensure_ascii=False, indent=2))
     else:
@@ -404,7 +429,7 @@ DEMO_BUFFER_M = 350.0
     show_default=True,
     type=click.Path(path_type=Path),
     metavar="OUTDIR",
-    help="Output folder.",
+    help="Output folder; an earlier demo result there is replaced whole.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
 @click.pass_context
@@ -412,18 +437,22 @@ def demo(ctx: click.Context, outdir: Path, quiet: bool) -> None:
     """Assess the Humboldt-Universität campus in Berlin-Adlershof from the extract bundled with parkscope.
 
     The same as ``parkscope assess <bundled berlin-adlershof.osm.pbf> --park "Humboldt-Universität
-    Campus Adlershof" --buffer 350 -o OUTDIR``. Map data © OpenStreetMap contributors, ODbL 1.0.
+    Campus Adlershof" --buffer 350 --overwrite -o OUTDIR``, so that it can be run again (a
+    non-empty OUTDIR without summary.json is still refused). Map data © OpenStreetMap
+    contributors, ODbL 1.0.
     """
     extract = resources.files("parkscope").joinpath("data", DEMO_EXTRACT)
     with resources.as_file(extract) as path:
-        ctx.invoke(assess, extract=path, park=DEMO_PARK, buffer_m=DEMO_BUFFER_M, outdir=outdir, quiet=quiet)
+        ctx.invoke(assess, extract=path, park=DEMO_PARK, buffer_m=DEMO_BUFFER_M, outdir=outdir, quiet=quiet,
+                   overwrite=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and map parkscope errors to exit codes."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        cli.main(args=argv, prog_name="parkscope", standalone_mode=False)
+        args = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+        cli.main(args=args, prog_name="parkscope", standalone_mode=False, obj={"argv": args})
     except ParkscopeError as exc:
         click.echo(f"Error: {exc}", err=True)
         return exc.exit_code

@@ -12,8 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .io import atomic_output
 from .parkstats import FLAT_COLUMNS, benchmark_indicators, flat_values
 
 __all__ = [
@@ -452,32 +451,22 @@ def table_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the table as UTF-8 CSV, whole or not at all (a temp file beside it, then a rename).
+def write_csv(frame: pd.DataFrame, path: str | Path, overwrite: bool = False) -> Path:
+    """Write the table as UTF-8 CSV, whole or not at all (:func:`parkscope.io.atomic_output`).
 
     Raises
     ------
     InputError
-        ``path`` is a folder, or its folder cannot be written.
+        ``path`` is a folder, exists and ``overwrite`` is False, or its folder cannot be written.
     """
     path = Path(path)
-    if path.is_dir():
-        raise InputError(f"-o {path} is a folder: give a file name, e.g. -o {path / 'compare.csv'}.")
-    tmp: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, path)
+        with atomic_output(path, overwrite=overwrite) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
     except OSError as exc:
         raise InputError(
             f"Cannot write {path} ({exc.strerror or exc}): choose another -o file or folder."
         ) from exc
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
     return path
 
 

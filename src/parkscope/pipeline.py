@@ -13,7 +13,6 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -527,9 +526,9 @@ def diagnosis(
 
 def build_summary(
     req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population, quality: DataQuality,
-    dg: Diagnosis, timings: Mapping[str, float],
+    dg: Diagnosis,
 ) -> dict[str, Any]:
-    """The park-level figures written to summary.json."""
+    """The park-level figures written to summary.json (no timings or clock: those go to run.json)."""
     area, settings, network, buildings = req.area, req.settings, walk.network, pop.buildings
     return {
         "parkscope_version": __version__,
@@ -575,13 +574,11 @@ def build_summary(
         "population": {
             kind: {"source": pop.sources[kind], **pop.records.get(kind, {})} for kind in pop.sources
         },
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "provenance": {
             "extract": req.extract.name,
             "extract_sha256": _sha256(req.extract),
             "osm_timestamp": ext.osm.osm_timestamp,
             "parameters": settings.as_dict(),
-            "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "attribution": OSM_ATTRIBUTION,
             "attribution_sources": _attribution_sources(pop.records, req.attribution),
         },

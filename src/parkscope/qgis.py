@@ -651,6 +651,31 @@ def add_layer_styles(gpkg_path: str | Path, layer: str, styles: Sequence[LayerSt
         conn.execute(f"UPDATE gpkg_contents SET last_change = {_NOW} WHERE table_name = 'layer_styles'")
 
 
+def pin_timestamps(gpkg_path: str | Path, stamp: str) -> None:
+    """Set every time stamp GDAL and :func:`add_layer_styles` wrote to ``stamp``.
+
+    GDAL stamps ``gpkg_contents.last_change`` with the wall clock, and ``layer_styles.update_time``
+    defaults to it; with one fixed stamp, the same layers make a byte-identical file (the rest of
+    the SQLite file depends only on what was written, in which order).
+
+    Parameters
+    ----------
+    gpkg_path : str or Path
+        An existing GeoPackage.
+    stamp : str
+        The time, as GeoPackage writes it (``YYYY-MM-DDTHH:MM:SS.SSSZ``).
+    """
+    path = Path(gpkg_path)
+    with _transaction(path) as conn:
+        if not _has_table(conn, "gpkg_contents"):
+            raise InputError(f"{path} is not a GeoPackage (it has no gpkg_contents table).")
+        conn.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+        if _has_table(conn, "layer_styles"):
+            conn.execute("UPDATE layer_styles SET update_time = ?", (stamp,))
+        if _has_table(conn, "gpkg_metadata_reference"):
+            conn.execute("UPDATE gpkg_metadata_reference SET timestamp = ?", (stamp,))
+
+
 _CREATE_DATA_COLUMNS = """
 CREATE TABLE gpkg_data_columns (
   table_name TEXT NOT NULL,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import logging
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
+
+from ..io import atomic_output
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -87,13 +88,9 @@ def _save(fig: Any, path: Path) -> None:
     """Write a figure whole or not at all (a hidden temporary file, then renamed)."""
     import matplotlib.pyplot as plt
 
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.png")
     try:
-        fig.savefig(tmp, format="png", dpi=130, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        with atomic_output(path, overwrite=True) as tmp:
+            fig.savefig(tmp, format="png", dpi=130, bbox_inches="tight")
     finally:
         plt.close(fig)
 

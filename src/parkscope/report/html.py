@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import re
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ import jinja2
 import numpy as np
 import shapely
 
+from ..io import write_text
 from ._text import (
     LAG,
     LAG_LONG,
@@ -227,7 +227,7 @@ def _provenance_rows(a: Assessment, figures: list[str]) -> list[tuple[Tr, Any]]:
         (UI["prov_extract"], str(p.get("extract", "–"))),
         (UI["prov_sha"], str(p.get("extract_sha256", "–"))),
         (UI["prov_date"], str(p.get("osm_timestamp")) if p.get("osm_timestamp") else UI["unknown"]),
-        (UI["prov_created"], str(p.get("created_utc", "–"))),
+        (UI["prov_created"], str(a.run_info.get("created_utc", "–"))),
         (UI["prov_version"], str(s.get("parkscope_version", "–"))),
         (UI["prov_area"], area_text if area_text.startswith(str(area.get("source", ""))) else
          f"{area.get('source', '')}: {area_text}"),
@@ -289,20 +289,45 @@ def _load_basemap(a: Assessment) -> tuple[dict[str, gpd.GeoDataFrame] | None, Tr
         return None, UI["no_basemap"]
 
 
-def _temp_beside(path: Path) -> Path:
-    """A fresh hidden name in the same folder (created like any file: mode from the umask, not 0600)."""
-    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+_QUOTED_ID = re.compile(r"(?<=[\"'])(p\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=[\"'])")
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = _temp_beside(path)
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def stable_ids(script: str, divs: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Bokeh's ids renumbered in order of first appearance, so that the same figures give the same page.
+
+    Bokeh names the page's elements and document with random UUIDs and its models from a counter
+    that runs on through the process (``p1001``, ``p1002``…): the same report made twice differs in
+    every id. Only those ids are renamed (the models' ids, as ``"id":"p…"`` in the document, and the
+    UUIDs of the ``docid`` and the root elements); data strings that look like them are left alone.
+
+    Parameters
+    ----------
+    script : str
+        The ``<script>`` of :func:`bokeh.embed.components`.
+    divs : dict
+        Its ``<div>`` elements by name.
+
+    Returns
+    -------
+    (str, dict)
+        The script and the divs with the ids renamed (``p1001``… for models, ``ps-0001``… for the rest).
+    """
+    model_ids = set(re.findall(r'"id":"(p\d+)"', script))
+    known = model_ids | set(re.findall(r'"docid":"([^"]+)"', script))
+    known |= {m for d in divs.values() for m in re.findall(r'<div id="([^"]+)" data-root-id', d)}
+    names: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        old = match.group(0)
+        if old not in known:
+            return old
+        if old not in names:
+            n = len(names) + 1
+            names[old] = f"p{1000 + n}" if old in model_ids else f"ps-{n:04d}"
+        return names[old]
+
+    new_divs = {k: _QUOTED_ID.sub(rename, d) for k, d in divs.items()}
+    return _QUOTED_ID.sub(rename, script), new_divs
 
 
 def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None = None,
@@ -319,6 +344,7 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
     parts = build(a, basemap)
     roots = list(parts.roots.values())
     script, divs = components(parts.roots)
+    script, divs = stable_ids(script, divs)
     bokeh_js = bundle_for_objs_and_resources(roots, INLINE).scripts()
     inpark, n_inpark = _named_in_park(a)
     title = {"en": f"parkscope — {a.area.name}", "zh": f"parkscope — {a.area.name}"}
@@ -390,6 +416,6 @@ def write_report(a: Assessment, path: Path) -> Path:
     basemap, note = _load_basemap(a)
     figs = write_figures(a, path.parent, basemap=basemap)
     html = render_report(a, basemap=basemap, basemap_note=note, figures=list(figs["paths"]))
-    _atomic_write_text(path, html)
+    write_text(path, html)
     log.info("report: %s (%.1f MB) in %.1f s", path.name, path.stat().st_size / 1e6, time.perf_counter() - t0)
     return path
