@@ -24,6 +24,7 @@ demo: install
 
 test: install-test
 	bash scripts/install-browser.sh
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: install-test

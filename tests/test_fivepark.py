@@ -16,6 +16,8 @@ from parkscope.fivepark import (
     read_park_data,
     scorecard,
 )
+from parkscope.parkstats import SCORED_DERIVED
+from parkscope.vocabulary import PARK_DATA_USER_KEYS
 
 
 def test_indicator_score_is_linear_and_clipped_both_ways():
@@ -94,3 +96,9 @@ def test_space_utilisation_from_a_per_building_table(tmp_path):
     (tmp_path / "space.csv").write_text("building,used_floor_m2,total_floor_m2\nA,1200,1000\n")
     with pytest.raises(InputError, match="line 2"):
         read_park_data(load_settings(cfg).park_data)
+
+
+def test_the_settings_know_every_user_indicator_of_the_scorecard():
+    # config checks [park_data] names against the vocabulary, without importing the scorecard
+    user = {i.key for i in SCORECARD if i.source == "user"} - set(SCORED_DERIVED)
+    assert user == set(PARK_DATA_USER_KEYS)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("parkscope")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
-
-from .assessment import Assessment, assess  # noqa: E402
-from .config import Settings, load_settings  # noqa: E402
-from .errors import ParkscopeError  # noqa: E402
+from ._version import __version__
+from .assessment import Assessment, assess
+from .config import Settings, load_settings
+from .errors import ParkscopeError
 
 __all__ = ["Assessment", "ParkscopeError", "Settings", "__version__", "assess", "load_settings"]

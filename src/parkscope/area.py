@@ -20,6 +20,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from .errors import AreaError
+from .ingest import list_named_areas, read_area_geometry
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ class StudyArea:
     match : dict
         For ``source == "park"``: which OSM object and which tag matched.
     """
-
     park: BaseGeometry
     analysis: BaseGeometry
     crs: CRS
@@ -291,8 +291,6 @@ def match_park_name(named: pd.DataFrame, query: str) -> tuple[pd.DataFrame, list
 
 def area_from_park(extract: str | Path, name: str, buffer_m: float) -> StudyArea:
     """Study area from a polygon of the extract found by name (``--park``)."""
-    from .ingest import list_named_areas, read_area_geometry
-
     named = list_named_areas(extract)
     matches, closest = match_park_name(named, name)
     if matches.empty:

@@ -17,9 +17,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .area import StudyArea
 from .config import Settings
+from .io import atomic_output_dir, write_gpkg, write_json, write_parquet
 from .network import WalkNetwork
 from .pipeline import (
     OSM_ATTRIBUTION,
@@ -33,6 +34,7 @@ from .pipeline import (
     scores,
     walk_network,
 )
+from .report.html import write_report
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,6 @@ class Assessment:
         The same assessment writes byte-identical summary.json, Parquet files and cells.gpkg;
         run.json holds the timings and the wall-clock time.
         """
-        from .io import atomic_output_dir, write_gpkg, write_json, write_parquet
-
         stamp = (self.summary.get("provenance") or {}).get("osm_timestamp")
         with atomic_output_dir(outdir, overwrite=overwrite) as tmp:
             write_json(self.summary, tmp / "summary.json")
@@ -110,8 +110,6 @@ class Assessment:
 
     def to_report(self, path: str | Path) -> Path:
         """Write the self-contained HTML report."""
-        from .report.html import write_report
-
         return write_report(self, Path(path))
 
     def _repr_html_(self) -> str:

@@ -13,8 +13,12 @@ from typing import Any
 
 import click
 
-from . import __version__
+from ._version import __version__
+from .assessment import assess as run
+from .ccd import run_ccd
+from .compare import compare_table, display_table, load_summaries, table_records, write_csv
 from .errors import ParkscopeError
+from .io import check_output
 from .report._text import data_sentences, error_sentences
 
 #: A config file in the working folder that ``assess`` reads when no --config is given.
@@ -41,7 +45,6 @@ class _StageLog:
     Elsewhere (logs, CI, pipes): one line per stage with the elapsed time, and counted work at
     25 % steps.
     """
-
     def __init__(self, quiet: bool, live: bool | None = None) -> None:
         self.quiet = quiet
         self.t0 = time.perf_counter()
@@ -239,9 +242,6 @@ def assess(
     network.parquet, amenities.parquet, cells.gpkg, cells.parquet, report.html and run.json to
     OUTDIR. An OUTDIR that holds an earlier result is refused unless --overwrite (exit 2).
     """
-    from .assessment import assess as run
-    from .io import check_output
-
     check_output(outdir, overwrite=overwrite)  # before minutes of work, not after
 
     if config is None and Path(LOCAL_CONFIG).is_file():
@@ -325,8 +325,6 @@ def diagnosis_lines(s: dict[str, Any], minutes: float = 15.0) -> list[str]:
 @click.option("--overwrite", is_flag=True, help="Replace OUT.csv if it exists (else refused).")
 def ccd(panel: Path, spec: Path, out: Path, overwrite: bool) -> None:
     """Coupling coordination degree (耦合协调度) of a statistics table: rows = years or parks."""
-    from .ccd import run_ccd
-
     result = run_ccd(panel, spec, out, overwrite=overwrite)
     click.echo(result.to_string(index=False), err=True)
 
@@ -381,8 +379,6 @@ def compare(
     from rich.table import Table
     from rich.text import Text
 
-    from .compare import compare_table, display_table, load_summaries, table_records, write_csv
-    from .io import check_output
 
     if out is not None:
         check_output(out, overwrite=overwrite, folder=False)

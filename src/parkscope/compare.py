@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .config import DiagnosisSettings
+from .diagnosis import Indicator, coupled_indices
 from .errors import InputError
 from .io import atomic_output
 from .parkstats import FLAT_COLUMNS, benchmark_indicators, flat_values
@@ -273,8 +275,6 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
         ``development_T``, ``coordination_D``, ``level``, ``class_en``, ``class_zh``, ``lag_type``.
         ``attrs["indicators"]`` lists the indicators used.
     """
-    from .config import DiagnosisSettings
-    from .diagnosis import Indicator, coupled_indices
 
     if len(summaries) < 2:
         raise InputError("--reference parks needs at least two assessed parks to compare.")

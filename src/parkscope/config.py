@@ -10,7 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .ahp import ahp_weights
+from .errors import ConfigError, InputError
+from .parkstats import PARK_STAT_KEYS, SCORED_DERIVED, read_statistics
+from .vocabulary import INDICATOR_BY_KEY, PARK_DATA_FILE_KEYS, PARK_DATA_USER_KEYS, SUBSYSTEMS
 
 DECAYS = ("cosine", "linear")
 POLYGON_ACCESS = ("point", "edge")
@@ -372,16 +375,12 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
         population=copy.deepcopy(raw.get("population", {})),
         park_data=copy.deepcopy(raw.get("park_data", {})),
     )
-    from .fivepark import read_park_data
-
-    read_park_data(settings.park_data, source)
+    check_park_data(settings.park_data, source)
     _validate(settings, source)
     return settings
 
 
 def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
-    from .diagnosis import INDICATOR_BY_KEY, SUBSYSTEMS
-
     problems = []
     if d.get("scale", "reference") not in SCALES:
         problems.append(f"diagnosis.scale must be one of {', '.join(SCALES)}")
@@ -450,10 +449,43 @@ def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
     )
 
 
-def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
-    from .diagnosis import SUBSYSTEMS
-    from .population import _split_spec
+def split_spec(spec: str | Path) -> tuple[Path, str | None]:
+    """``FILE[:COLUMN]`` → (path, column). A path that exists as given is never split."""
+    if isinstance(spec, Path):
+        return spec.expanduser(), None
+    text = str(spec).strip()
+    whole = Path(text).expanduser()
+    if whole.exists():
+        return whole, None
+    head, sep, tail = text.rpartition(":")
+    # "C:\\data\\x.csv" or "C:x.csv": a drive letter, not a column; "a.csv:sub/dir" is a path
+    if not sep or not head or (len(head) == 1 and head.isalpha()) or any(c in tail for c in "/\\"):
+        return whole, None
+    return Path(head).expanduser(), (tail.strip() or None)
 
+
+def check_park_data(park_data: dict[str, Any], source: str) -> None:
+    """Check the names and units of ``[park_data]`` (its files are read later, once, by the pipeline).
+
+    Raises
+    ------
+    ConfigError
+        An unknown key (with the closest known one), a derived figure given directly, or a
+        statistic whose unit is not of its kind.
+    """
+    known = [*PARK_DATA_USER_KEYS, *PARK_DATA_FILE_KEYS, *PARK_STAT_KEYS]
+    for key in park_data:
+        if key in SCORED_DERIVED:
+            raise ConfigError(
+                f"park_data.{key} in {source} is derived, not given: give output and land_area "
+                "(land_productivity) or rd_staff and employees (rd_staff_share), each with its unit."
+            )
+        if key not in known:
+            raise unknown_key_error(key, known, "[park_data]", source)
+    read_statistics(park_data, source)
+
+
+def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
     out = {}
     for name, table in raw.items():
         where = f"[diagnosis.user_indicators.{name}] in {source}"
@@ -475,7 +507,7 @@ def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, An
                 raise ConfigError(f"{where}: {key} must be a number.")
         if lo is not None and hi is not None and not 0 <= lo < hi:
             raise ConfigError(f"{where}: need 0 <= lo < hi, got lo = {lo}, hi = {hi}.")
-        path, column = _split_spec(table["table"])
+        path, column = split_spec(table["table"])
         if source != "the shipped defaults" and not path.is_absolute():
             path = Path(source).parent / path  # relative to the config file
         out[name] = {
@@ -491,10 +523,6 @@ def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, An
 
 def _ahp_weights(ahp: dict[str, Any], source: str) -> dict[str, float]:
     """Indicator weights from ``[diagnosis.ahp.<subsystem>]`` tables (``indicators``, ``matrix``)."""
-    from .diagnosis import INDICATOR_BY_KEY, SUBSYSTEMS
-    from .errors import InputError
-    from .indices import ahp_weights
-
     if not ahp:
         raise ConfigError(
             f"diagnosis.weights = 'ahp' in {source} needs [diagnosis.ahp.<subsystem>] tables with "

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .config import DiagnosisSettings
+from .grid import park_weighted_mean
 from .indicators import (
     amenity_diversity,
     cell_representative_nodes,
@@ -45,90 +47,16 @@ from .indices import development_index as development
 from .network import WalkNetwork
 from .quality import FIXES, DataQuality
 from .reference import Reference, ScaledIndicator, load_reference, nan_weighted_index, scale_to_reference
+from .vocabulary import INDICATOR_BY_KEY as INDICATOR_BY_KEY  # re-exported: the diagnosis's words
+from .vocabulary import INDICATORS, KEY_LAYER, LAG_LABELS, SUBSYSTEMS, Indicator
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger(__name__)
 
-SUBSYSTEMS: tuple[str, ...] = ("industry", "city", "people")
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One indicator of the diagnosis.
-
-    Attributes
-    ----------
-    key : str
-        Column name in cells.gpkg.
-    subsystem : str
-        ``industry``, ``city`` or ``people``.
-    direction : str
-        ``positive`` (more is better) or ``negative``.
-    log : bool
-        Counts and densities are skewed: ``log1p`` before normalisation when
-        ``diagnosis.log_transform`` is on.
-    en, zh, unit : str
-        Labels for reports.
-    layers : tuple of str
-        The input layers (:data:`parkscope.quality.LAYERS`) the indicator rests on: where one of
-        them is missing, the indicator is unknown (NaN), never 0. Empty for the user's own tables.
-    """
-
-    key: str
-    subsystem: str
-    direction: str
-    log: bool
-    en: str
-    zh: str
-    unit: str
-    layers: tuple[str, ...] = ()
-
-
-INDICATORS: tuple[Indicator, ...] = (
-    Indicator("job_density", "industry", "positive", True, "Job density", "就业岗位密度", "jobs/km²",
-              layers=("jobs",)),
-    Indicator("workplace_floor_ratio", "industry", "positive", True,
-              "Workplace floor area per land area", "产业建筑面积/用地面积", "m²/m²", layers=("buildings",)),
-    Indicator("firms_15min", "industry", "positive", True,
-              "Firms and workplaces mapped within 15 min", "15分钟步行范围内企业与机构数", "count",
-              layers=("amenities",)),
-    Indicator("innovation_sites_15min", "industry", "positive", True,
-              "Research, university and incubator sites within 15 min",
-              "15分钟步行范围内科研、高校与孵化机构数", "count", layers=("amenities",)),
-    Indicator("life_convenience", "city", "positive", False, "Life-convenience score", "生活便利度", "0–10",
-              layers=("amenities",)),
-    Indicator("amenity_diversity", "city", "positive", False,
-              "Amenity mix within 15 min (Shannon evenness)", "15分钟步行范围内设施多样性", "0–1",
-              layers=("amenities",)),
-    Indicator("transit_access", "city", "positive", False,
-              "Public transport access", "公共交通可达性", "0–1", layers=("amenities",)),
-    Indicator("green_share", "city", "positive", False, "Green space share", "绿地占比", "0–1",
-              layers=("amenities",)),
-    Indicator("park_access", "city", "positive", False, "Park access", "公园可达性", "0–1",
-              layers=("amenities",)),
-    Indicator("intersection_density", "city", "positive", True,
-              "Street intersection density", "路网交叉口密度", "per km²", layers=("network",)),
-    Indicator("resident_density", "people", "positive", True,
-              "Resident density", "居住人口密度", "residents/km²", layers=("residents",)),
-    Indicator("jobs_housing_balance", "people", "positive", False,
-              "Jobs–housing balance within 15 min", "15分钟步行范围内职住平衡度", "0–1",
-              layers=("jobs", "residents")),
-    Indicator("housing_floor_share", "people", "positive", False,
-              "Housing share of floor area", "居住建筑面积占比", "0–1", layers=("buildings",)),
-)
-INDICATOR_BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
-#: The layer that carries most of each subsystem's weight: where it is missing, the sub-index is unknown.
-KEY_LAYER: dict[str, str] = {"industry": "jobs", "city": "amenities", "people": "residents"}
 #: Indicators read from cell columns of the accessibility stage, and the taxonomy category they need.
 _FROM_CATEGORY = {"transit_access": "transit", "park_access": "parks"}
-
-LAG_LABELS: dict[str, tuple[str, str]] = {
-    "industry_without_city": ("有产无城", "industry without city (the city lags)"),
-    "city_without_industry": ("有城无产", "city without industry (industry lags)"),
-    "balanced": ("产城协调", "balanced"),
-}
 
 
 def workplace_and_housing_floor(buildings: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +97,6 @@ def floor_by_cell(buildings: gpd.GeoDataFrame | None, cells_metric: gpd.GeoSerie
 @dataclass(frozen=True)
 class Reach:
     """What :func:`cell_indicators` measured within the coverage walk, besides the indicators."""
-
     node_values: np.ndarray  # (n_nodes, 4): jobs, residents, firms, innovation sites held at nodes
     rep_nodes: np.ndarray  # representative node of each cell (−1: none)
 
@@ -920,8 +847,6 @@ def tree_cover_share(trees: gpd.GeoDataFrame, park_m: BaseGeometry, crs: Any) ->
     """Share of the park under mapped tree cover: woods and forests, tree rows (6 m wide) and single
     trees (a crown of 4 m radius). None when no tree of any kind is mapped in the study area —
     unknown, not zero: many cities map no single trees."""
-    import shapely
-
     if trees.empty or shapely.area(park_m) <= 0:
         return None
     geoms = trees.geometry.to_crs(crs).values
@@ -969,10 +894,6 @@ def park_measures(
     dict
         Indicator key -> value, None where it cannot be measured.
     """
-    import shapely
-
-    from .grid import park_weighted_mean
-
     crs = network.crs
     park_area = float(shapely.area(park_m))
     park_ha, park_km2 = park_area / 1e4, park_area / 1e6

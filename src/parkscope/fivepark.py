@@ -19,6 +19,7 @@ from typing import Any
 from .config import unknown_key_error
 from .errors import ConfigError, InputError
 from .parkstats import PARK_STAT_KEYS, SCORED_DERIVED, read_statistics, scorecard_values
+from .vocabulary import PARK_DATA_FILE_KEYS
 
 DIMENSIONS: dict[str, tuple[str, str]] = {
     "innovative": ("创新园区", "innovative park"),
@@ -107,7 +108,7 @@ SCORECARD: tuple[ScoreIndicator, ...] = (
 )
 SCORECARD_BY_KEY: dict[str, ScoreIndicator] = {i.key: i for i in SCORECARD}
 #: Keys of ``[park_data]`` besides the user indicators.
-_PARK_DATA_EXTRA = ("innovation_chain", "firms_csv", "space_csv")
+_PARK_DATA_EXTRA = PARK_DATA_FILE_KEYS
 
 
 def indicator_score(value: float, ind: ScoreIndicator) -> float:

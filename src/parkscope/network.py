@@ -13,6 +13,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
+from ._kernels import csr_from_edges
+from .area import local_crs
 from .errors import NetworkError
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,6 @@ class WalkNetwork:
     dropped_node_share : float
         Share of the walkable nodes of the area outside the largest connected component (dropped).
     """
-
     node_id: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
@@ -95,7 +96,6 @@ class WalkNetwork:
 
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Symmetric CSR arrays ``(indptr, indices, weights)`` of the network (both directions)."""
-        from ._kernels import csr_from_edges
 
         return csr_from_edges(self.n_nodes, self.edge_u, self.edge_v, self.length_m)
 
@@ -184,8 +184,6 @@ def build_walk_network(extract, area: BaseGeometry | None = None, crs: CRS | Non
     NetworkError
         When no walkable way lies in the area.
     """
-    from .area import local_crs
-
     highways = extract.highways
     walk = highways[walkable_mask(highways)] if len(highways) else highways
     u_osm, v_osm = _segments(walk["node_ids"]) if len(walk) else _segments(pd.Series([], dtype=object))

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import __version__
+from ._version import __version__
 from .access import k_nearest_by_category
 from .amenities import join_to_network, locate_amenities
 from .area import (

@@ -38,8 +38,10 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
 from . import coords
+from .config import split_spec as _split_spec
 from .config import unknown_key_error
 from .errors import ConfigError, InputError
+from .grid import cell_polygons
 from .rasters import is_raster, read_raster
 
 log = logging.getLogger(__name__)
@@ -786,21 +788,6 @@ _CRS_HELP = (
 )
 
 
-def _split_spec(spec: str | Path) -> tuple[Path, str | None]:
-    """``FILE[:COLUMN]`` → (path, column). A path that exists as given is never split."""
-    if isinstance(spec, Path):
-        return spec.expanduser(), None
-    text = str(spec).strip()
-    whole = Path(text).expanduser()
-    if whole.exists():
-        return whole, None
-    head, sep, tail = text.rpartition(":")
-    # "C:\\data\\x.csv" or "C:x.csv": a drive letter, not a column; "a.csv:sub/dir" is a path
-    if not sep or not head or (len(head) == 1 and head.isalpha()) or any(c in tail for c in "/\\"):
-        return whole, None
-    return Path(head).expanduser(), (tail.strip() or None)
-
-
 def _parse_table_crs(text: str | None) -> str | CRS | None:
     if text is None:
         return None
@@ -984,7 +971,6 @@ def _from_csv(path: Path, column: str | None, kind: str, crs: str | CRS | None) 
                 f"table's coordinate system was given as {crs if isinstance(crs, str) else crs.to_string()}. "
                 "Drop --table-crs, or give lon/lat columns in that system instead of H3 ids."
             )
-        from .grid import cell_polygons
 
         out = gpd.GeoDataFrame({"count": counts, "h3": ids}, geometry=list(cell_polygons(ids)), crs=WGS84)
         return out

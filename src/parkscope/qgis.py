@@ -33,7 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import load_settings
 from .errors import InputError
+from .indices import COORDINATION_CLASSES
+from .vocabulary import INDICATOR_BY_KEY
 
 __all__ = [
     "LAG_TYPE_LABELS",
@@ -353,8 +356,6 @@ def coordination_style(
     str
         A QML document.
     """
-    from .indices import COORDINATION_CLASSES
-
     kind, gtype = _geometry_kind(geometry)
     ranges = [
         ((level - 1) / 10, level / 10, f"{level} {zh} {en} ({(level - 1) / 10:.1f}–{level / 10:.1f})",
@@ -412,8 +413,6 @@ def _geometry_kind(geometry: str) -> tuple[str, int]:
 def _category_labels(categories: Iterable[Any] | None) -> dict[str, tuple[str, str]]:
     """``key → (en, zh)`` from objects with ``key``, ``en``, ``zh`` (the taxonomy's categories)."""
     if categories is None:
-        from .config import load_settings
-
         categories = load_settings().categories
     return {c.key: (c.en, c.zh) for c in categories}
 
@@ -434,8 +433,6 @@ def field_aliases(columns: Iterable[str], categories: Iterable[Any] | None = Non
     dict
         Column → alias, aliases unique.
     """
-    from .diagnosis import INDICATOR_BY_KEY
-
     labels = _category_labels(categories)
     out: dict[str, str] = {}
     for col in columns:

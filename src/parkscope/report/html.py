@@ -22,7 +22,9 @@ import jinja2
 import numpy as np
 import shapely
 
+from ..indices import COORDINATION_CLASSES
 from ..io import write_text
+from ._bokeh import D_PALETTE, build
 from ._text import (
     LAG,
     LAG_LONG,
@@ -37,6 +39,8 @@ from ._text import (
     summary_sentences,
     ui,
 )
+from .basemap import basemap_layers
+from .figures import write_figures
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -261,8 +265,6 @@ def _kpis(a: Assessment) -> list[tuple[Tr, Any]]:
 
 
 def _d_legend() -> list[dict[str, Any]]:
-    from ..indices import COORDINATION_CLASSES
-    from ._bokeh import D_PALETTE
 
     return [{"colour": D_PALETTE[level - 1], "range": f"{(level - 1) / 10:.1f}–{level / 10:.1f}", "name": Tr(en, zh)}
             for level, zh, en in COORDINATION_CLASSES]
@@ -276,7 +278,6 @@ def _viridis_css() -> str:
 
 
 def _load_basemap(a: Assessment) -> tuple[dict[str, gpd.GeoDataFrame] | None, Tr | None]:
-    from .basemap import basemap_layers
 
     path = getattr(a, "extract_path", None)
     if path is None or not Path(path).exists():
@@ -337,7 +338,6 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
     from bokeh.embed.bundle import bundle_for_objs_and_resources
     from bokeh.resources import INLINE
 
-    from ._bokeh import build
 
     s = a.summary
     minutes = f"{a.settings.coverage_minutes:g}"
@@ -408,8 +408,6 @@ def write_report(a: Assessment, path: Path) -> Path:
     Path
         ``path``. ``map.png``, ``radar.png`` and ``coverage.png`` are written to its folder.
     """
-    from .figures import write_figures
-
     t0 = time.perf_counter()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,95 @@
+"""Shared vocabulary of the diagnosis: the subsystems, the indicators and the input layers they
+rest on, the lag types and their labels.
+
+The bottom layer of the package: it imports nothing of parkscope, so that the settings can check
+names against it and every layer above can use the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SUBSYSTEMS: tuple[str, ...] = ("industry", "city", "people")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the diagnosis.
+
+    Attributes
+    ----------
+    key : str
+        Column name in cells.gpkg.
+    subsystem : str
+        ``industry``, ``city`` or ``people``.
+    direction : str
+        ``positive`` (more is better) or ``negative``.
+    log : bool
+        Counts and densities are skewed: ``log1p`` before normalisation when
+        ``diagnosis.log_transform`` is on.
+    en, zh, unit : str
+        Labels for reports.
+    layers : tuple of str
+        The input layers (:data:`parkscope.quality.LAYERS`) the indicator rests on: where one of
+        them is missing, the indicator is unknown (NaN), never 0. Empty for the user's own tables.
+    """
+
+    key: str
+    subsystem: str
+    direction: str
+    log: bool
+    en: str
+    zh: str
+    unit: str
+    layers: tuple[str, ...] = ()
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("job_density", "industry", "positive", True, "Job density", "就业岗位密度", "jobs/km²",
+              layers=("jobs",)),
+    Indicator("workplace_floor_ratio", "industry", "positive", True,
+              "Workplace floor area per land area", "产业建筑面积/用地面积", "m²/m²", layers=("buildings",)),
+    Indicator("firms_15min", "industry", "positive", True,
+              "Firms and workplaces mapped within 15 min", "15分钟步行范围内企业与机构数", "count",
+              layers=("amenities",)),
+    Indicator("innovation_sites_15min", "industry", "positive", True,
+              "Research, university and incubator sites within 15 min",
+              "15分钟步行范围内科研、高校与孵化机构数", "count", layers=("amenities",)),
+    Indicator("life_convenience", "city", "positive", False, "Life-convenience score", "生活便利度", "0–10",
+              layers=("amenities",)),
+    Indicator("amenity_diversity", "city", "positive", False,
+              "Amenity mix within 15 min (Shannon evenness)", "15分钟步行范围内设施多样性", "0–1",
+              layers=("amenities",)),
+    Indicator("transit_access", "city", "positive", False,
+              "Public transport access", "公共交通可达性", "0–1", layers=("amenities",)),
+    Indicator("green_share", "city", "positive", False, "Green space share", "绿地占比", "0–1",
+              layers=("amenities",)),
+    Indicator("park_access", "city", "positive", False, "Park access", "公园可达性", "0–1",
+              layers=("amenities",)),
+    Indicator("intersection_density", "city", "positive", True,
+              "Street intersection density", "路网交叉口密度", "per km²", layers=("network",)),
+    Indicator("resident_density", "people", "positive", True,
+              "Resident density", "居住人口密度", "residents/km²", layers=("residents",)),
+    Indicator("jobs_housing_balance", "people", "positive", False,
+              "Jobs–housing balance within 15 min", "15分钟步行范围内职住平衡度", "0–1",
+              layers=("jobs", "residents")),
+    Indicator("housing_floor_share", "people", "positive", False,
+              "Housing share of floor area", "居住建筑面积占比", "0–1", layers=("buildings",)),
+)
+INDICATOR_BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
+#: The layer that carries most of each subsystem's weight: where it is missing, the sub-index is unknown.
+KEY_LAYER: dict[str, str] = {"industry": "jobs", "city": "amenities", "people": "residents"}
+
+LAG_LABELS: dict[str, tuple[str, str]] = {
+    "industry_without_city": ("有产无城", "industry without city (the city lags)"),
+    "city_without_industry": ("有城无产", "city without industry (industry lags)"),
+    "balanced": ("产城协调", "balanced"),
+}
+
+#: ``[park_data]`` keys that are five-park indicators given by the user (parkscope.fivepark.SCORECARD).
+PARK_DATA_USER_KEYS: tuple[str, ...] = (
+    "rd_intensity_pct", "patents_per_1000_jobs", "innovation_chain_completeness",
+    "energy_use_kwh_per_m2", "space_utilisation", "cooperation_agreements",
+)
+#: ``[park_data]`` keys that name a list or a file from which an indicator is computed.
+PARK_DATA_FILE_KEYS: tuple[str, ...] = ("innovation_chain", "firms_csv", "space_csv")
