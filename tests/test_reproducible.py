@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+import parkscope.assessment
 import parkscope.io
 from parkscope.cli import cli, main
 
@@ -118,7 +119,7 @@ def test_a_failure_midway_leaves_the_old_folder_intact(runs, tmp_path, monkeypat
     def boom(*args, **kwargs):
         raise RuntimeError("disk full while writing cells.gpkg")
 
-    monkeypatch.setattr(parkscope.io, "write_gpkg", boom)
+    monkeypatch.setattr(parkscope.assessment, "write_gpkg", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         main([*ARGS, "--overwrite", "-o", str(out)])
     assert _files(out) == before
