@@ -121,7 +121,8 @@ def build_network(records: Records, settings: NetworkSettings) -> Network:
 
 def _summary_counts(actors: pd.DataFrame, links: pd.DataFrame) -> dict[str, Any]:
     n, m = len(actors), len(links)
-    ca = actors["country"].to_numpy(dtype=object)
+    country = actors["country"].astype(object)
+    ca = country.where(country.notna(), None).to_numpy()
     a_c, b_c = ca[links["ia"].to_numpy()], ca[links["ib"].to_numpy()]
     known = pd.notna(a_c) & pd.notna(b_c)
     cross = known & (a_c != b_c)
