@@ -66,25 +66,52 @@ def _pair_rows(b_csc: sp.csc_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.concatenate(ii), np.concatenate(jj), np.concatenate(pp)
 
 
+def _joined_labels(codes: np.ndarray, labels: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """';'-joined sorted distinct labels of each run of ``codes`` (runs begin at ``starts``)."""
+    if len(labels) <= 62:  # one bit per label: OR-reduce each run, then name the few distinct masks
+        masks = np.bitwise_or.reduceat(np.left_shift(np.int64(1), codes.astype(np.int64)), starts)
+        uniq, inverse = np.unique(masks, return_inverse=True)
+        order = np.argsort(labels)
+        names = [";".join(str(labels[k]) for k in order if (m >> k) & 1) for m in uniq]
+        return np.asarray(names, dtype=object)[inverse]
+    run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(codes))))
+    frame = pd.DataFrame({"run": run, "t": labels[codes]}).drop_duplicates().sort_values(["run", "t"])
+    return frame.groupby("run", sort=True)["t"].agg(";".join).to_numpy(dtype=object)
+
+
 def _link_dates_types(b: sp.csr_matrix, projects: pd.DataFrame, n: int) -> pd.DataFrame:
-    """First and last project date and the joined project schemes of each linked pair."""
+    """First and last project date and the joined project schemes of each linked pair.
+
+    Every (pair, shared project) row is made once, sorted by pair, and reduced run by run
+    (``reduceat``): no Python loop over pairs.
+    """
     csc = b.tocsc()
     csc.sort_indices()
     i, j, p = _pair_rows(csc)
     key = i.astype(np.int64) * n + j
-    dates = projects["date"].to_numpy(dtype="datetime64[ns]")[p]
-    frame = pd.DataFrame({"key": key, "date": dates})
-    agg = frame.groupby("key", sort=True)["date"].agg(["min", "max"])
-    scheme = projects["scheme"].astype("string").fillna("project").to_numpy()[p]
-    types = (
-        pd.DataFrame({"key": key, "t": scheme})
-        .drop_duplicates()
-        .sort_values(["key", "t"])
-        .groupby("key", sort=True)["t"]
-        .agg(";".join)
+    order = np.argsort(key, kind="stable")
+    key, p = key[order], p[order]
+    if len(key) == 0:
+        return pd.DataFrame(
+            {
+                "min": pd.Series(dtype="datetime64[ns]"),
+                "max": pd.Series(dtype="datetime64[ns]"),
+                "types": pd.Series(dtype=object),
+            },
+            index=pd.Index(key, name="key"),
+        )
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    dates = projects["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)[p]
+    nat, never = np.iinfo(np.int64).min, np.iinfo(np.int64).max  # NaT; larger than any date
+    lo = np.minimum.reduceat(np.where(dates == nat, never, dates), starts)
+    hi = np.maximum.reduceat(dates, starts)
+    lo = np.where(lo == never, nat, lo)
+    codes, labels = pd.factorize(projects["scheme"].astype("string").fillna("project"))
+    types = _joined_labels(codes[p], np.asarray(labels, dtype=object), starts)
+    return pd.DataFrame(
+        {"min": lo.view("datetime64[ns]"), "max": hi.view("datetime64[ns]"), "types": types},
+        index=pd.Index(key[starts], name="key"),
     )
-    agg["types"] = types
-    return agg
 
 
 def links_from_participations(

@@ -323,16 +323,17 @@ class Records:
 
 
 def _actors_of_participations(parts: pd.DataFrame) -> pd.DataFrame:
-    """One row per actor: the most frequent name/type/country and the first located position."""
-    order = parts.sort_values(["actor"], kind="stable")
-    first = order.groupby("actor", sort=False).agg(
-        name=("name", "first"),
-        kind_raw=("kind_raw", lambda s: s.mode().iloc[0] if s.notna().any() else pd.NA),
-        country=("country", "first"),
-        lon=("lon", "first"),
-        lat=("lat", "first"),
+    """One row per actor: its first name, country and located position, and its most frequent raw kind."""
+    first = (
+        parts.groupby("actor", sort=True)
+        .agg(name=("name", "first"), country=("country", "first"), lon=("lon", "first"), lat=("lat", "first"))
+        .reset_index()
     )
-    return first.reset_index()
+    counts = parts.dropna(subset=["kind_raw"]).groupby(["actor", "kind_raw"], sort=True).size().rename("k")
+    mode = counts.reset_index().sort_values(["actor", "k"], ascending=[True, False], kind="stable")
+    mode = mode.drop_duplicates("actor").set_index("actor")["kind_raw"]
+    first.insert(2, "kind_raw", first["actor"].map(mode).astype("string"))
+    return first
 
 
 def read_records(

@@ -23,10 +23,26 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_DRAWN_LINKS = 4000
 #: Countries in the country-by-country matrix at most (the most linked).
 MAX_MATRIX_COUNTRIES = 25
-KIND_COLOURS = {"park": "#d62728", "incubator": "#ff7f0e", "cluster": "#9467bd", "university": "#1f77b4",
-                "research": "#17becf", "firm": "#2ca02c", "public": "#8c564b", "other": "#7f7f7f"}
-KIND_ZH = {"park": "园区", "incubator": "孵化器", "cluster": "产业集群", "university": "高校", "research": "科研院所",
-           "firm": "企业", "public": "公共机构", "other": "其他"}
+KIND_COLOURS = {
+    "park": "#d62728",
+    "incubator": "#ff7f0e",
+    "cluster": "#9467bd",
+    "university": "#1f77b4",
+    "research": "#17becf",
+    "firm": "#2ca02c",
+    "public": "#8c564b",
+    "other": "#7f7f7f",
+}
+KIND_ZH = {
+    "park": "园区",
+    "incubator": "孵化器",
+    "cluster": "产业集群",
+    "university": "高校",
+    "research": "科研院所",
+    "firm": "企业",
+    "public": "公共机构",
+    "other": "其他",
+}
 
 
 def _map(result: NetworkResult) -> Any:
@@ -35,9 +51,15 @@ def _map(result: NetworkResult) -> Any:
 
     a = result.actors
     placed = a[a["placed"]].copy()
-    fig = figure(height=520, sizing_mode="stretch_width", match_aspect=True, name="net-map",
-                 title="Actors and strongest links · 创新主体与主要合作联系 (lon/lat, WGS84)",
-                 tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom")
+    fig = figure(
+        height=520,
+        sizing_mode="stretch_width",
+        match_aspect=True,
+        name="net-map",
+        title="Actors and strongest links · 创新主体与主要合作联系 (lon/lat, WGS84)",
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        active_scroll="wheel_zoom",
+    )
     pos = placed.set_index("actor_id")[["lon", "lat"]]
     links = result.links[result.links["a"].isin(pos.index) & result.links["b"].isin(pos.index)]
     links = links.nlargest(MAX_DRAWN_LINKS, "weight")
@@ -47,26 +69,43 @@ def _map(result: NetworkResult) -> Any:
         ys = np.column_stack([pa[:, 1], pb[:, 1]]).tolist()
         fig.multi_line(xs, ys, line_color="#8899a6", line_alpha=0.25, line_width=0.7)
     size = 4 + 10 * np.sqrt(placed["degree"] / max(float(placed["degree"].max()), 1.0))
-    src = ColumnDataSource({
-        "x": placed["lon"].to_numpy(), "y": placed["lat"].to_numpy(), "size": size.to_numpy(),
-        "name": placed["name"].astype("string").fillna("").to_numpy(dtype=object),
-        "kind": placed["kind"].to_numpy(dtype=object), "country": placed["country"].astype("string").fillna("")
-        .to_numpy(dtype=object), "degree": placed["degree"].to_numpy(), "colour":
-        placed["kind"].map(KIND_COLOURS).to_numpy(dtype=object),
-        "line": np.where(placed["in_park"], "#000000", "#ffffff"),
-    })
+    src = ColumnDataSource(
+        {
+            "x": placed["lon"].to_numpy(),
+            "y": placed["lat"].to_numpy(),
+            "size": size.to_numpy(),
+            "name": placed["name"].astype("string").fillna("").to_numpy(dtype=object),
+            "kind": placed["kind"].to_numpy(dtype=object),
+            "country": placed["country"].astype("string").fillna("").to_numpy(dtype=object),
+            "degree": placed["degree"].to_numpy(),
+            "colour": placed["kind"].map(KIND_COLOURS).to_numpy(dtype=object),
+            "line": np.where(placed["in_park"], "#000000", "#ffffff"),
+        }
+    )
     r = fig.scatter("x", "y", size="size", fill_color="colour", line_color="line", fill_alpha=0.8, source=src)
-    fig.add_tools(HoverTool(renderers=[r], tooltips=[("", "@name"), ("kind", "@kind"), ("country", "@country"),
-                                                   ("partners", "@degree")]))
+    fig.add_tools(
+        HoverTool(
+            renderers=[r],
+            tooltips=[("", "@name"), ("kind", "@kind"), ("country", "@country"), ("partners", "@degree")],
+        )
+    )
     fig.xaxis.axis_label, fig.yaxis.axis_label = "longitude 经度", "latitude 纬度"
     return fig
 
 
-def _bars(name: str, title: str, labels: list[str], values: list[float], colours: list[str] | None = None) -> Any:
+def _bars(
+    name: str, title: str, labels: list[str], values: list[float], colours: list[str] | None = None
+) -> Any:
     from bokeh.plotting import figure
 
-    fig = figure(y_range=list(reversed(labels)), height=max(180, 24 * len(labels) + 60), name=name,
-                 sizing_mode="stretch_width", title=title, toolbar_location=None)
+    fig = figure(
+        y_range=list(reversed(labels)),
+        height=max(180, 24 * len(labels) + 60),
+        name=name,
+        sizing_mode="stretch_width",
+        title=title,
+        toolbar_location=None,
+    )
     fig.hbar(y=labels, right=values, height=0.7, color=colours or "#2a7f62")
     fig.x_range.start = 0
     return fig
@@ -83,13 +122,28 @@ def _country_matrix(result: NetworkResult) -> Any:
     counts = both.groupby(["a", "b"]).size().rename("links").reset_index()
     top = counts.groupby("a")["links"].sum().nlargest(MAX_MATRIX_COUNTRIES).index.tolist()
     counts = counts[counts["a"].isin(top) & counts["b"].isin(top)]
-    fig = figure(x_range=top, y_range=list(reversed(top)), height=520, width=560, name="net-matrix",
-                 title="Links between countries · 国家间合作联系数", toolbar_location=None)
+    fig = figure(
+        x_range=top,
+        y_range=list(reversed(top)),
+        height=520,
+        width=560,
+        name="net-matrix",
+        title="Links between countries · 国家间合作联系数",
+        toolbar_location=None,
+    )
     if len(counts):
         mapper = LinearColorMapper(palette="Viridis256", low=0, high=float(np.log1p(counts["links"]).max()))
-        src = ColumnDataSource({"a": counts["a"].to_numpy(dtype=object), "b": counts["b"].to_numpy(dtype=object),
-                                "links": counts["links"].to_numpy(), "v": np.log1p(counts["links"]).to_numpy()})
-        r = fig.rect("a", "b", 1, 1, source=src, fill_color={"field": "v", "transform": mapper}, line_color=None)
+        src = ColumnDataSource(
+            {
+                "a": counts["a"].to_numpy(dtype=object),
+                "b": counts["b"].to_numpy(dtype=object),
+                "links": counts["links"].to_numpy(),
+                "v": np.log1p(counts["links"]).to_numpy(),
+            }
+        )
+        r = fig.rect(
+            "a", "b", 1, 1, source=src, fill_color={"field": "v", "transform": mapper}, line_color=None
+        )
         fig.add_tools(HoverTool(renderers=[r], tooltips=[("", "@a – @b"), ("links", "@links")]))
     fig.xaxis.major_label_orientation = 1.0
     return fig
@@ -104,8 +158,13 @@ def _fields(result: NetworkResult) -> tuple[list[str], list[float]]:
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("parkscope.cooperation", "templates"), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("parkscope.cooperation", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render_network_report(result: NetworkResult) -> str:
@@ -119,17 +178,33 @@ def render_network_report(result: NetworkResult) -> str:
     roots = {
         "map": _map(result),
         "matrix": _country_matrix(result),
-        "kinds": _bars("net-kinds", "Actors by kind · 各类主体数", [f"{k} {KIND_ZH[k]}" for k in KINDS],
-                       [float(kind_counts[k]) for k in KINDS], [KIND_COLOURS[k] for k in KINDS]),
+        "kinds": _bars(
+            "net-kinds",
+            "Actors by kind · 各类主体数",
+            [f"{k} {KIND_ZH[k]}" for k in KINDS],
+            [float(kind_counts[k]) for k in KINDS],
+            [KIND_COLOURS[k] for k in KINDS],
+        ),
     }
     field_labels, field_values = _fields(result)
     if field_labels:
-        roots["fields"] = _bars("net-fields", "Projects by field (CORDIS topic) · 各领域项目数", field_labels,
-                                field_values)
+        roots["fields"] = _bars(
+            "net-fields", "Projects by field (CORDIS topic) · 各领域项目数", field_labels, field_values
+        )
     script, divs = components(roots)
     bokeh_js = bundle_for_objs_and_resources(list(roots.values()), INLINE).scripts()
-    return _env().get_template("network.html.j2").render(
-        s=s, divs=divs, bokeh_js=bokeh_js, bokeh_script=script, kinds=KINDS, kind_zh=KIND_ZH,
-        kind_colours=KIND_COLOURS, suggestions=None if result.suggestions is None else
-        result.suggestions.to_dict("records"), max_links=MAX_DRAWN_LINKS,
+    return (
+        _env()
+        .get_template("network.html.j2")
+        .render(
+            s=s,
+            divs=divs,
+            bokeh_js=bokeh_js,
+            bokeh_script=script,
+            kinds=KINDS,
+            kind_zh=KIND_ZH,
+            kind_colours=KIND_COLOURS,
+            suggestions=None if result.suggestions is None else result.suggestions.to_dict("records"),
+            max_links=MAX_DRAWN_LINKS,
+        )
     )
