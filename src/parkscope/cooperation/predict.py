@@ -52,7 +52,11 @@ def katz_beta(a: sp.csr_matrix, share: float) -> float:
     if a.shape[0] < 3:
         lam = float(np.abs(np.linalg.eigvalsh(a.toarray())).max())
     else:
-        lam = float(spla.eigsh(a.astype(float), k=1, which="LA", return_eigenvectors=False, tol=1e-4)[0])
+        # a fixed start vector: ARPACK's default is random, which moved β and reordered near-ties
+        v0 = np.ones(a.shape[0])
+        lam = float(
+            spla.eigsh(a.astype(float), k=1, which="LA", return_eigenvectors=False, tol=1e-6, v0=v0)[0]
+        )
     return share / lam if lam > 0 else share
 
 
