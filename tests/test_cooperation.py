@@ -335,6 +335,28 @@ def test_cli_end_to_end(tmp_path, capsys):
     assert _run(["network", SEMI, "--park-of", assessed, "--no-report", "-q", "-o", out2]) == 0
     s2 = json.loads((out2 / "summary.json").read_text(encoding="utf-8"))
     assert s2["park"]["actors_in_park"] == s["park"]["actors_in_park"]
+    # --boundary: the same box as a GeoJSON outline
+    boundary = tmp_path / "park.geojson"
+    ring = [[13.5, 52.42], [13.56, 52.42], [13.56, 52.44], [13.5, 52.44], [13.5, 52.42]]
+    boundary.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    out3 = tmp_path / "net3"
+    assert _run(["network", SEMI, "--boundary", boundary, "--no-report", "-q", "-o", out3]) == 0
+    s3 = json.loads((out3 / "summary.json").read_text(encoding="utf-8"))
+    assert s3["park"]["park_actors"] == s["park"]["park_actors"]
 
 
 @pytest.mark.parametrize(
@@ -355,3 +377,32 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, args, capsys):
     bad.write_text("x,y\n1,2\n", encoding="utf-8")
     assert _run(["network", bad, "-o", out]) == 2
     assert not out.exists()
+
+
+def test_the_subpackage_imports_nothing_above_it():
+    import ast
+
+    import parkscope.cooperation as coop
+
+    above = {
+        "assessment",
+        "diagnosis",
+        "report",
+        "cli",
+        "network",
+        "fivepark",
+        "indices",
+        "compare",
+        "access",
+    }
+    for path in Path(coop.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level >= 2:
+                top = (node.module or "").split(".")[0]
+                assert top not in above, f"{path.name} imports parkscope.{node.module}"
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or "").startswith("parkscope")
+            ):
+                raise AssertionError(f"{path.name}: absolute parkscope import {node.module}")
