@@ -406,3 +406,39 @@ def test_the_subpackage_imports_nothing_above_it():
                 and (node.module or "").startswith("parkscope")
             ):
                 raise AssertionError(f"{path.name}: absolute parkscope import {node.module}")
+
+
+def test_any_participation_table_via_columns_parquet_and_gzip(tmp_path, h2020):
+    raw = pd.read_csv(H2020, dtype=str)
+    lat_lon = raw["geolocation"].str.split(",", expand=True)
+    table = pd.DataFrame(
+        {
+            "grant": raw["projectID"],
+            "org": raw["organisationID"],
+            "org_name": raw["name"],
+            "type": raw["activityType"],
+            "cc": raw["country"],
+            "x": lat_lon[1].astype(float),
+            "y": lat_lon[0].astype(float),
+        }
+    )
+    pq = tmp_path / "parts.parquet"
+    table.to_parquet(pq)
+    cols = {
+        "project": "grant",
+        "actor": "org",
+        "name": "org_name",
+        "kind": "type",
+        "country": "cc",
+        "lon": "x",
+        "lat": "y",
+    }
+    mapped = analyse_network(pq, columns=cols)
+    gz = tmp_path / "cordis.csv.gz"
+    raw.to_csv(gz, index=False)
+    gzipped = analyse_network(gz)
+    for r in (mapped, gzipped):
+        assert r.summary["links"] == h2020.summary["links"]
+        assert r.summary["by_kind"] == h2020.summary["by_kind"]
+        assert r.links["weight"].tolist() == h2020.links["weight"].tolist()
+    assert np.allclose(mapped.actors["lon"], h2020.actors["lon"])
