@@ -230,6 +230,12 @@ def analyse_network(
     if polygon is not None:
         c = polygon.centroid
         centre = (c.x, c.y)
+        if len(seeds) == 0:
+            log.warning(
+                "No actor of the records lies in the park (%s): the park view and --suggest park are "
+                "empty. Check the outline, or give the park's own actors with coordinates.",
+                park_source,
+            )
         summary["park"] = {
             "source": park_source,
             **park_view(table, net.adjacency, prof, seeds, centre, settings.analysis),

@@ -15,6 +15,17 @@ from ..errors import ConfigError
 
 KINDS = ("park", "incubator", "cluster", "university", "research", "firm", "public", "other")
 NAME_KINDS = ("park", "incubator", "cluster")
+#: Chinese names of the kinds (reports, suggestion reasons).
+KIND_ZH = {
+    "park": "园区",
+    "incubator": "孵化器",
+    "cluster": "产业集群",
+    "university": "高校",
+    "research": "科研院所",
+    "firm": "企业",
+    "public": "公共机构",
+    "other": "其他",
+}
 
 
 @dataclass(frozen=True)

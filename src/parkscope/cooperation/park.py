@@ -16,6 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from .kinds import KIND_ZH
 from .predict import binary, katz_beta, scorer, seed_rows
 
 EARTH_RADIUS_KM = 6371.0088
@@ -228,7 +229,7 @@ def suggest(
 
     Columns: ``rank``, ``actor_id``, ``name``, ``kind``, ``country``, ``score``, ``method``,
     ``shared_partners``, ``shared_partner_names``, ``new_kind``, ``shared_fields``, ``distance_km``,
-    ``reasons``. Only candidates with a positive score; ties broken by strength, then id.
+    ``reasons``, ``reasons_zh``. Only candidates with a positive score; ties broken by strength, then id.
     """
     a_bin = binary(adj)
     beta = katz_beta(a_bin, float(analysis["katz_beta_share"])) if method == "katz" else 0.0
@@ -269,17 +270,20 @@ def suggest(
                 ),
                 1,
             )
+        top_names = ", ".join(map(str, names[shared[:3]]))
         reasons = [
-            f"{len(shared)} shared partners ({', '.join(map(str, names[shared[:3]]))})"
-            if len(shared)
-            else "reached through longer paths"
+            f"{len(shared)} shared partners ({top_names})" if len(shared) else "reached through longer paths"
         ]
+        reasons_zh = [f"共同伙伴 {len(shared)} 个（{top_names}）" if len(shared) else "经更长路径相连"]
         if kind not in partner_kinds:
             reasons.append(f"a kind of partner you lack: {kind}")
+            reasons_zh.append(f"补齐伙伴类型：{KIND_ZH.get(kind, kind)}")
         if common_fields:
             reasons.append(f"same fields: {', '.join(common_fields[:3])}")
+            reasons_zh.append(f"相同领域：{'、'.join(common_fields[:3])}")
         if d is not None:
             reasons.append(f"{d:g} km away")
+            reasons_zh.append(f"距离 {d:g} km")
         rows.append(
             {
                 "rank": rank,
@@ -295,6 +299,7 @@ def suggest(
                 "shared_fields": ";".join(common_fields),
                 "distance_km": d,
                 "reasons": "; ".join(reasons),
+                "reasons_zh": "；".join(reasons_zh),
             }
         )
     return pd.DataFrame(
@@ -313,5 +318,6 @@ def suggest(
             "shared_fields",
             "distance_km",
             "reasons",
+            "reasons_zh",
         ],
     )

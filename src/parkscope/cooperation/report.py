@@ -14,7 +14,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from .kinds import KINDS
+from .kinds import KIND_ZH, KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analysis import NetworkResult
@@ -32,16 +32,6 @@ KIND_COLOURS = {
     "firm": "#2ca02c",
     "public": "#8c564b",
     "other": "#7f7f7f",
-}
-KIND_ZH = {
-    "park": "园区",
-    "incubator": "孵化器",
-    "cluster": "产业集群",
-    "university": "高校",
-    "research": "科研院所",
-    "firm": "企业",
-    "public": "公共机构",
-    "other": "其他",
 }
 
 
