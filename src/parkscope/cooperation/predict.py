@@ -73,10 +73,9 @@ def scorer(
         def katz(x: sp.csr_matrix) -> sp.csr_matrix:
             total = sp.csr_matrix(x.shape)
             walk = x
-            for step in range(1, max_length + 1):
+            for _ in range(max_length):  # walks of length 1 … max_length
                 walk = (walk @ a) * beta
                 total = total + walk
-                del step
             return total.tocsr()
 
         return katz

@@ -18,6 +18,7 @@ actors
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from dataclasses import dataclass, field
@@ -139,8 +140,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def _read_text(path: Path) -> str:
     if path.name.lower().endswith(".gz"):
-        import gzip
-
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             return fh.read()
     return path.read_text(encoding="utf-8")
