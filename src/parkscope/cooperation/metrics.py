@@ -17,8 +17,9 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
-#: Batches of sampled sources used for the standard error of sampled betweenness.
-SE_BATCHES = 8
+#: Batches of sampled sources for the standard error of sampled betweenness (32: the 2-SE interval held
+#: the exact value for 90 % of the top-50 actors over 4 seeds, against 88 % with 8 batches).
+SE_BATCHES = 32
 #: Leiden passes (igraph's default; running to convergence took 20 times longer on the H2020-sized graph).
 LEIDEN_ITERATIONS = 2
 
