@@ -17,6 +17,8 @@ from ._version import __version__
 from .assessment import assess as run
 from .ccd import run_ccd
 from .compare import compare_table, display_table, load_summaries, table_records, write_csv
+from .cooperation import analyse_network
+from .cooperation.records import parse_columns
 from .errors import ParkscopeError
 from .io import check_output
 from .report._text import data_sentences, error_sentences
@@ -404,6 +406,79 @@ def compare(
         click.echo(f"Note: {note}", err=True)
     if out is not None:
         click.echo(f"Wrote {out} ({len(table)} parks).", err=True)
+
+
+@cli.command(
+    "network",
+    epilog="\b\nExamples:\n"
+    "  parkscope network cordis-organizations.json --projects cordis-projects.json -o out/net\n"
+    "  parkscope network orgs.csv --projects cordis-h2020-topics.csv.gz --bbox 13.50,52.42,13.56,52.44 \\\n"
+    "      --suggest park --top 20 -o out/adlershof-net\n"
+    "  parkscope network agreements.csv --actors actors.csv --park-of out/park -o out/park-net\n"
+    "Method, kinds and outputs: docs/network.md.",
+)
+@click.argument("records", type=click.Path(path_type=Path))
+@click.option("--actors", type=click.Path(path_type=Path), metavar="ACTORS",
+              help="Actors of an agreements table: id, name, kind, country, lon, lat.")
+@click.option("--projects", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="CORDIS projects export or topics table: project dates, schemes, fields (repeatable).")
+@click.option("--columns", metavar="KEY=COL,…",
+              help="Column names of a participation table: project, actor, name, kind, country, lon, lat, "
+              "date.")
+@click.option("--bbox", metavar="W,S,E,N", help="The park as a WGS84 bounding box.")
+@click.option("--boundary", type=click.Path(path_type=Path), metavar="FILE", help="The park's outline.")
+@click.option("--park-of", "park_of", type=click.Path(path_type=Path), metavar="OUTDIR",
+              help="The park of a `parkscope assess` output folder.")
+@click.option("--suggest", "suggest_for", metavar="ID|park",
+              help="Rank partner candidates for an actor or the park.")
+@click.option("--top", type=int, default=10, show_default=True, metavar="N", help="Number of suggestions.")
+@click.option("--config", type=click.Path(path_type=Path), metavar="FILE",
+              help="TOML overriding data/cooperation.toml (kinds, name patterns, analysis).")
+@click.option("-o", "--out", "outdir", required=True, type=click.Path(path_type=Path), metavar="OUTDIR",
+              help="Output folder (written whole or not at all).")
+@click.option("--no-report", is_flag=True, help="Skip network.html.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it holds an earlier result.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+def network(records: Path, actors: Path | None, projects: tuple[Path, ...], columns: str | None,
+            bbox: str | None, boundary: Path | None, park_of: Path | None, suggest_for: str | None, top: int,
+            config: Path | None, outdir: Path, no_report: bool, overwrite: bool, quiet: bool) -> None:
+    """The collaborative innovation network (协同创新网络) of the actors in RECORDS.
+
+    RECORDS: a CORDIS organisations export (JSON/CSV), a participation table (one row per actor per
+    project) or an agreements table (a, b, type, date). Writes actors.parquet, links.parquet,
+    summary.json and network.html (and suggestions.csv with --suggest) to OUTDIR.
+    """
+    check_output(outdir, folder=True, overwrite=overwrite)  # before any work
+    with _StageLog(quiet) as stage:
+        result = analyse_network(
+            records, actors=actors, projects=list(projects), columns=parse_columns(columns), bbox=bbox,
+            boundary=boundary, park_of=park_of, suggest_for=suggest_for, top=top, config=config,
+            progress=stage,
+        )
+        stage("report: writing outputs")
+        result.write(outdir, report=not no_report, overwrite=overwrite)
+    if not quiet:
+        for line in network_lines(result.summary):
+            click.echo(line, err=True)
+        click.echo(f"Wrote {outdir}/", err=True)
+
+
+def network_lines(s: dict[str, Any]) -> list[str]:
+    """What ``parkscope network`` prints when done."""
+    lines = [f"{s['actors']} actors, {s['links']} links, density {s['density']}, cross-border share "
+             f"{s['cross_border_share']}; betweenness {s['betweenness']['method']}"]
+    q = s["quality"]
+    dups = q["duplicate_participations"] + q["duplicate_agreements"]
+    lines.append(f"Found and reported: {dups} duplicates, "
+                 f"{q['self_links']} self-links, {sum(q['unknown_kinds'].values())} unknown kinds, "
+                 f"{q['unplaced_actors']} unplaced actors (summary.json -> quality).")
+    park = s.get("park")
+    if park:
+        lines.append(f"Park ({park['source']}): {park['actors_in_park']} actors, {park['partners']} partners "
+                     f"in "
+                     f"{len(park['reach']['countries'])} countries")
+    lines += [f"Attribution: {a}" for a in s.get("attribution", [])]
+    return lines
 
 
 #: The demo: the Humboldt-Universität campus in the Adlershof science city (Berlin), from the extract
