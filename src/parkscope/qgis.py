@@ -36,7 +36,7 @@ from typing import Any
 from .config import load_settings
 from .errors import InputError
 from .indices import COORDINATION_CLASSES
-from .vocabulary import INDICATOR_BY_KEY
+from .vocabulary import COORDINATION_COLOURS, INDICATOR_BY_KEY, LAG_COLOURS
 
 __all__ = [
     "LAG_TYPE_LABELS",
@@ -65,11 +65,7 @@ _VIRIDIS_10 = (
     "#1e9c89", "#2fb47c", "#5ec962", "#9bd93c", "#dfe318",
 )
 _VIRIDIS_STOPS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
-# RdYlGn at the middle of each tenth: 极度失调 red … 优质协调 green
-_RDYLGN_10 = (
-    "#bd1726", "#e54e35", "#f98e52", "#fdc776", "#fff0a6",
-    "#ecf7a6", "#bfe47a", "#84ca66", "#3faa59", "#0c7f43",
-)
+_RDYLGN_10 = COORDINATION_COLOURS  # one palette with the report (parkscope.vocabulary)
 _RDYLGN_STOPS = ("#a50026", "#f98e52", "#feffbe", "#84ca66", "#006837")
 
 #: Labels of the ``lag_type`` values, Chinese then English; ``""`` is QGIS's catch-all category: the
@@ -80,12 +76,7 @@ LAG_TYPE_LABELS: dict[str, str] = {
     "balanced": "产城协调 balanced",
     "": "无判断 no verdict (no walk node or data missing)",
 }
-_LAG_COLOURS = {
-    "industry_without_city": "#d95f02",
-    "city_without_industry": "#7570b3",
-    "balanced": "#1b9e77",
-    "": "#d9d9d9",
-}
+_LAG_COLOURS = LAG_COLOURS
 
 # OGR geometry type names → QGIS symbol type and Qgis::GeometryType (0 point, 1 line, 2 polygon)
 _GEOMETRY_KINDS = {"point": ("marker", 0), "line": ("line", 1), "polygon": ("fill", 2)}

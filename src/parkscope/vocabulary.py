@@ -93,3 +93,17 @@ PARK_DATA_USER_KEYS: tuple[str, ...] = (
 )
 #: ``[park_data]`` keys that name a list or a file from which an indicator is computed.
 PARK_DATA_FILE_KEYS: tuple[str, ...] = ("innovation_chain", "firms_csv", "space_csv")
+
+#: One palette for the ten coordination classes in every output (QGIS styles, report map, legend):
+#: ColorBrewer RdYlGn at the middle of each tenth, 极度失调 (red) … 优质协调 (green).
+COORDINATION_COLOURS: tuple[str, ...] = (
+    "#bd1726", "#e54e35", "#f98e52", "#fdc776", "#fff0a6",
+    "#ecf7a6", "#bfe47a", "#84ca66", "#3faa59", "#0c7f43",
+)
+#: Colours of the lag types (ColorBrewer Dark2) in every output; "" = no verdict.
+LAG_COLOURS: dict[str, str] = {
+    "industry_without_city": "#d95f02",
+    "city_without_industry": "#7570b3",
+    "balanced": "#1b9e77",
+    "": "#d9d9d9",
+}

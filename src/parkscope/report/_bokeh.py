@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from ..vocabulary import COORDINATION_COLOURS
+from ..vocabulary import LAG_COLOURS as VOCABULARY_LAG_COLOURS
 from ._text import LAG, UI, Tr, fmt_num, fmt_pct, ui
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,9 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Colours shared by the map, its HTML legend and the charts.
 SCORE_PALETTE = "Viridis256"
-D_PALETTE = ("#a50026", "#d73027", "#f46d43", "#fdae61", "#fee090", "#e0f3f8", "#abd9e9", "#74add1", "#4575b4",
-             "#313695")  # ten coordination levels, 极度失调 (red) … 优质协调 (blue)
-LAG_COLOURS = {"industry_without_city": "#d95f02", "city_without_industry": "#7570b3", "balanced": "#1b9e77"}
+D_PALETTE = COORDINATION_COLOURS  # ten coordination levels, 极度失调 (red) … 优质协调 (green), as in QGIS
+LAG_COLOURS = {k: c for k, c in VOCABULARY_LAG_COLOURS.items() if k}
 AMENITY_COLOURS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
     "#393b79", "#ad494a", "#637939", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363",

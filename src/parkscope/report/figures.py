@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from ..io import atomic_output
+from ..vocabulary import LAG_COLOURS
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -41,7 +42,7 @@ _FONT_GLOBS: tuple[str, ...] = (
     "C:/Windows/Fonts/msyh*", "C:/Windows/Fonts/simhei*",
 )
 FIGURES: tuple[str, ...] = ("map.png", "radar.png", "coverage.png")
-_LAG_COLOURS = {"industry_without_city": "#d95f02", "city_without_industry": "#7570b3", "balanced": "#1b9e77"}
+_LAG_COLOURS = {k: c for k, c in LAG_COLOURS.items() if k}
 
 
 def find_cjk_font() -> str | None:
