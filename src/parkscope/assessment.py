@@ -26,6 +26,7 @@ from .pipeline import (
     OSM_ATTRIBUTION,
     accessibility,
     build_summary,
+    collaboration,
     data_quality,
     diagnosis,
     ingest,
@@ -159,6 +160,7 @@ def assess(
     residents_total: float | None = None,
     jobs_weight: str | Path | None = None,
     attribution: str | Sequence[str] | None = None,
+    cooperation: str | Path | None = None,
 ) -> Assessment:
     """Assess the life convenience of a park from an OpenStreetMap extract.
 
@@ -196,6 +198,9 @@ def assess(
         :data:`parkscope.sources.M3_PER_JOB`, or with ``jobs_total`` the park's total spread by volume.
     attribution : str or list of str, optional
         Attribution text of the user's data, carried to ``provenance.attribution_sources``.
+    cooperation : str or Path, optional
+        Collaboration records (CORDIS export, participation or agreements table): the park's
+        partners in them feed the five-park "open" dimension (``summary.cooperation``).
 
     Returns
     -------
@@ -215,6 +220,7 @@ def assess(
         extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
         settings=settings, jobs=jobs, residents=residents, table_crs=table_crs, jobs_total=jobs_total,
         residents_total=residents_total, jobs_weight=jobs_weight, attribution=attribution,
+        cooperation=cooperation,
     )
     say("ingest: reading the extract")
     ext = clock("ingest_s", ingest, req)
@@ -229,9 +235,12 @@ def assess(
     pop = clock("population_s", population, req, ext, sc)
     say("quality: how complete each input layer is")
     quality = clock("quality_s", data_quality, req, ext, walk, sc, pop)
+    if req.cooperation is not None:
+        say("cooperation: the park in its collaboration network")
+    collab = clock("cooperation_s", collaboration, req)
     say("indices: industry–city–people diagnosis and five-park scorecard")
     dg = clock("indices_s", diagnosis, req, walk, acc, sc, pop, quality,
-               lambda done, total: step("indices: 15-minute reach of each cell", done, total))
+               lambda done, total: step("indices: 15-minute reach of each cell", done, total), collab)
     timings["total_s"] = clock.total()
     return Assessment(
         area=req.area,

@@ -195,6 +195,14 @@ def cli() -> None:
     "repeatable.",
 )
 @click.option(
+    "--cooperation",
+    "cooperation",
+    type=click.Path(path_type=Path),
+    metavar="RECORDS",
+    help="Collaboration records (CORDIS export, participation or agreements table, as for "
+    "`parkscope network`): the park's partners in them feed the five-park 'open' dimension.",
+)
+@click.option(
     "--table-crs",
     "table_crs",
     metavar="CRS",
@@ -230,6 +238,7 @@ def assess(
     residents_total: float | None,
     jobs_weight: str | None,
     attribution: tuple[str, ...],
+    cooperation: Path | None,
     table_crs: str | None,
     outdir: Path,
     overwrite: bool,
@@ -255,6 +264,7 @@ def assess(
             extract, bbox=bbox, boundary=boundary, park=park, buffer_m=buffer_m, config=config,
             jobs=jobs, residents=residents, table_crs=table_crs, progress=stage, jobs_total=jobs_total,
             residents_total=residents_total, jobs_weight=jobs_weight, attribution=list(attribution),
+            cooperation=cooperation,
         )
         stage("report: writing outputs")
         result.run_info["command"] = _command_line()

@@ -33,6 +33,7 @@ from .area import (
     share_outside,
 )
 from .config import Settings, load_settings
+from .cooperation import analyse_network
 from .diagnosis import (
     Reach,
     cell_indicators,
@@ -110,6 +111,9 @@ class Request:
         The box the extract declares.
     attribution : tuple of str
         The user's attribution texts.
+    cooperation : Path or None
+        Collaboration records (CORDIS export, participation or agreements table) whose figures for
+        the park feed the five-park "open" dimension.
     """
 
     extract: Path
@@ -123,6 +127,7 @@ class Request:
     park_data: Mapping[str, float]
     declared_bounds: BBox | None
     attribution: tuple[str, ...]
+    cooperation: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,7 @@ class Diagnosis:
     integration: Mapping[str, Any]
     five_park: Mapping[str, Any]
     cells: gpd.GeoDataFrame  # the score cells with the indicators, diagnosis and data measures
+    collaboration: Mapping[str, Any] | None = None  # the park in its collaboration network
 
 
 # --------------------------------------------------------------------------------------------------
@@ -213,6 +219,7 @@ def prepare(
     residents_total: float | None = None,
     jobs_weight: str | Path | None = None,
     attribution: str | Sequence[str] | None = None,
+    cooperation: str | Path | None = None,
 ) -> Request:
     """Settings, study area and the user's files, read and checked: bad input fails here, fast.
 
@@ -260,10 +267,16 @@ def prepare(
         # a header box can be smaller than the data (OSM API exports): confirm with the real extent
         check_overlap(area, scan_data_bounds(extract), extract)
     given = (attribution,) if isinstance(attribution, str) else tuple(attribution or ())
+    if cooperation is not None and not Path(cooperation).is_file():
+        raise InputError(
+            f"--cooperation {cooperation} does not exist: give a CORDIS export, a participation table "
+            "or an agreements table (docs/network.md)."
+        )
     return Request(
         extract=extract, settings=settings, area=area, population_params=pop_params, country=country,
         counts=requests, tables=tables, user_tables=user_tables,
         park_data=read_park_data(settings.park_data), declared_bounds=declared, attribution=given,
+        cooperation=None if cooperation is None else Path(cooperation),
     )
 
 
@@ -474,13 +487,34 @@ def data_quality(req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Popula
     )
 
 
+def collaboration(req: Request) -> dict[str, Any] | None:
+    """The park in its collaboration network (``--cooperation RECORDS``): actors in the park, their
+    partners and reach (:mod:`parkscope.cooperation`); None without records."""
+    if req.cooperation is None:
+        return None
+    result = analyse_network(req.cooperation, park=req.area.park)
+    park = result.summary.get("park") or {}
+    reach = park.get("reach") or {}
+    return {
+        "records": req.cooperation.name,
+        "actors_in_park": park.get("actors_in_park", 0),
+        "partners": park.get("partners", 0),
+        "links": park.get("links", 0),
+        "countries_reached": len(reach.get("countries") or {}),
+        "network_actors": result.summary.get("actors"),
+        "network_links": result.summary.get("links"),
+    }
+
+
 def diagnosis(
     req: Request, walk: Walk, acc: Access, sc: Scores, pop: Population, quality: DataQuality,
-    on_batch: Callable[[int, int], None] | None = None,
+    on_batch: Callable[[int, int], None] | None = None, collab: Mapping[str, Any] | None = None,
 ) -> Diagnosis:
     """Indicators per cell, sub-indices, coupling coordination, the park's integration and scorecard.
 
-    ``on_batch(done, total)`` reports the 15-minute reach computation, the one long loop.
+    ``on_batch(done, total)`` reports the 15-minute reach computation, the one long loop. With
+    ``collab`` (:func:`collaboration`), the scorecard's ``cooperation_agreements`` ("open") is the
+    number of partners of the park's actors in the records, unless ``[park_data]`` gives it.
     """
     area, settings, network, cells = req.area, req.settings, walk.network, sc.cells
     cover = settings.coverage_distance_m
@@ -511,7 +545,16 @@ def diagnosis(
         park_m, cells, values, network, in_catchment, reach, pop.features, pop.buildings, integration,
         sc.park_score, settings.diagnosis, quality=quality,
     )
-    five_park = scorecard(measures, req.park_data)
+    user_values = dict(req.park_data)
+    from_network = collab is not None and "cooperation_agreements" not in user_values
+    if from_network:
+        user_values["cooperation_agreements"] = float(collab["partners"])
+    five_park = scorecard(measures, user_values)
+    if from_network:
+        entry = five_park["open"]["indicators"]["cooperation_agreements"]
+        entry["source"] = "network"
+        entry["note"] = (f"partners of the park's {collab['actors_in_park']} actors in {collab['records']} "
+                         "(parkscope.cooperation)")
     measured = quality.cell_measures[["street_km_per_km2", "buildings", "amenities", "built_up"]].rename(
         columns={"buildings": "buildings_mapped", "amenities": "amenity_points"}
     )
@@ -521,7 +564,7 @@ def diagnosis(
         geometry="geometry",
         crs=cells.crs,
     )
-    return Diagnosis(values, reach, diag, integration, five_park, full)
+    return Diagnosis(values, reach, diag, integration, five_park, full, collab)
 
 
 def build_summary(
@@ -564,6 +607,7 @@ def build_summary(
         "integration": dg.integration,
         "five_park": dg.five_park,
         "park_statistics": park_statistics(settings.park_data, area.park_area_m2()),
+        "cooperation": dg.collaboration,
         "buildings": {
             "count": int(len(buildings)),
             "floor_area_m2": round(float(buildings["floor_area_m2"].sum()), 1) if len(buildings) else 0.0,

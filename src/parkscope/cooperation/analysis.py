@@ -153,6 +153,7 @@ def analyse_network(
     top: int = 10,
     config: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    park: shapely.Geometry | None = None,
 ) -> NetworkResult:
     """Read collaboration records and analyse their actor network (the Python side of ``parkscope network``).
 
@@ -170,6 +171,9 @@ def analyse_network(
         Number of suggestions.
     config : path, optional
         TOML overriding ``data/cooperation.toml``.
+    park : shapely geometry, optional
+        The park's outline (WGS84) given directly, instead of ``bbox`` / ``boundary`` / ``park_of``
+        (``parkscope assess --cooperation`` passes the assessed park).
 
     Returns
     -------
@@ -179,6 +183,10 @@ def analyse_network(
     t0 = time.perf_counter()
     settings = load_network_settings(config)
     polygon, park_source = park_polygon(bbox, boundary, park_of)
+    if park is not None:
+        if polygon is not None:
+            raise InputError("Give the park once: park, or one of --bbox, --boundary and --park-of.")
+        polygon, park_source = park, "the assessed park"
     if suggest_for == "park" and polygon is None:
         raise InputError("--suggest park needs the park: give --bbox, --boundary or --park-of.")
     if top < 1:
