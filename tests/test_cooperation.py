@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from parkscope import assess
 from parkscope.cli import main
 from parkscope.cooperation import CORDIS_ATTRIBUTION, analyse_network, load_network_settings
 from parkscope.cooperation.kinds import assign_kinds
@@ -442,3 +443,27 @@ def test_any_participation_table_via_columns_parquet_and_gzip(tmp_path, h2020):
         assert r.summary["by_kind"] == h2020.summary["by_kind"]
         assert r.links["weight"].tolist() == h2020.links["weight"].tolist()
     assert np.allclose(mapped.actors["lon"], h2020.actors["lon"])
+
+
+def test_assess_with_cooperation_records_feeds_the_open_dimension(osm_dir):
+    """The two CORDIS organisations of Adlershof (Forschungsverbund Berlin, art photonics) and their
+    partners, checked against a plain pandas self-join of the same records."""
+    records = osm_dir.parent / "cooperation" / "cordis-h2020-organizations-2023-sample.csv"
+    bbox = "13.520,52.425,13.540,52.438"
+    a = assess(osm_dir / "berlin-adlershof.osm.gz", bbox=bbox, buffer_m=300, cooperation=records)
+    coop = a.summary["cooperation"]
+    table = pd.read_csv(records, dtype=str)
+    lat = table["geolocation"].str.split(",").str[0].astype(float)
+    lon = table["geolocation"].str.split(",").str[1].astype(float)
+    w, s, e, n = map(float, bbox.split(","))
+    park_orgs = set(table.loc[lon.between(w, e) & lat.between(s, n), "organisationID"])
+    projects = set(table.loc[table["organisationID"].isin(park_orgs), "projectID"])
+    partners = set(table.loc[table["projectID"].isin(projects), "organisationID"]) - park_orgs
+    assert coop["actors_in_park"] == len(park_orgs) == 2
+    assert coop["partners"] == len(partners) > 0
+    entry = a.summary["five_park"]["open"]["indicators"]["cooperation_agreements"]
+    assert entry["source"] == "network" and entry["value"] == len(partners) and entry["available"]
+    # without records the indicator is missing (the user's own figure), never 0
+    plain = assess(osm_dir / "berlin-adlershof.osm.gz", bbox=bbox, buffer_m=300)
+    assert plain.summary["cooperation"] is None
+    assert "cooperation_agreements" in plain.summary["five_park"]["open"]["missing"]
