@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import unknown_key_error
+from .config import check_park_data
 from .errors import ConfigError, InputError
-from .parkstats import PARK_STAT_KEYS, SCORED_DERIVED, read_statistics, scorecard_values
-from .vocabulary import PARK_DATA_FILE_KEYS
+from .parkstats import PARK_STAT_KEYS, read_statistics, scorecard_values
 
 DIMENSIONS: dict[str, tuple[str, str]] = {
     "innovative": ("创新园区", "innovative park"),
@@ -107,8 +106,6 @@ SCORECARD: tuple[ScoreIndicator, ...] = (
                    "Cooperation agreements with other parks and institutions", "对外合作协议数"),
 )
 SCORECARD_BY_KEY: dict[str, ScoreIndicator] = {i.key: i for i in SCORECARD}
-#: Keys of ``[park_data]`` besides the user indicators.
-_PARK_DATA_EXTRA = PARK_DATA_FILE_KEYS
 
 
 def indicator_score(value: float, ind: ScoreIndicator) -> float:
@@ -188,17 +185,9 @@ def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> 
     The park's statistics (``output``, ``land_area``, ``employees``, ``rd_staff``…; parkstats.py)
     give the derived ``land_productivity`` and ``rd_staff_share``; these cannot be given directly.
     """
-    user_keys = [i.key for i in SCORECARD if i.source == "user" and i.key not in SCORED_DERIVED]
-    known = [*user_keys, *_PARK_DATA_EXTRA, *PARK_STAT_KEYS]
+    check_park_data(park_data, source)  # names, derived figures and units, as at load
     values: dict[str, float] = {}
     for key, value in park_data.items():
-        if key in SCORED_DERIVED:
-            raise ConfigError(
-                f"park_data.{key} in {source} is derived, not given: give output and land_area "
-                "(land_productivity) or rd_staff and employees (rd_staff_share), each with its unit."
-            )
-        if key not in known:
-            raise unknown_key_error(key, known, "[park_data]", source)
         if key in PARK_STAT_KEYS:
             continue  # checked by read_statistics below
         if key == "innovation_chain":
