@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 
 from parkscope import assess
@@ -78,3 +79,19 @@ def test_rerun_from_the_population_stage_with_a_new_table_equals_a_full_run(stag
     before = population(req, ext, sc)
     assert before.sources["jobs"] == "osm_buildings"
     assert not np.allclose(before.counts["residents"], pop.counts["residents"])
+
+
+def test_names_follow_the_coverage_minutes(osm_dir, tmp_path):
+    """`share<M>_*` columns and `share_within_<M>min` keys carry the minutes set, not a fixed 15."""
+    cfg = tmp_path / "ten.toml"
+    cfg.write_text("[score]\ncoverage_minutes = 10.0\n")
+    a = assess(osm_dir / "berlin-adlershof.osm.gz", park="Humboldt-Universität Campus Adlershof",
+               buffer_m=350, config=cfg)
+    assert a.summary["coverage_minutes"] == 10.0
+    dining = a.summary["categories"]["dining"]
+    assert "share_within_10min" in dining and "share_within_15min" not in dining
+    assert "share10_dining" in a.cells.columns and not any(c.startswith("share15_") for c in a.cells)
+    out = a.write(tmp_path / "out")
+    fields = pyogrio.read_info(out / "cells.gpkg", layer="cells")["fields"]
+    assert "share10_dining" in list(fields)
+    assert "within a 10-minute walk" in (out / "report.html").read_text(encoding="utf-8")

@@ -36,6 +36,7 @@ from .pipeline import (
     walk_network,
 )
 from .report.html import write_report
+from .vocabulary import within_share
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class Assessment:
     amenities : GeoDataFrame
         One row per amenity access point: ``category``, ``lon``, ``lat``, ``node_id``, ``offset_m``, ...
     cells : GeoDataFrame
-        One row per H3 cell: ``h3``, ``score``, ``n_nodes``, ``in_park``, ``share15_<category>``, ...
+        One row per H3 cell: ``h3``, ``score``, ``n_nodes``, ``in_park``,
+        ``share<M>_<category>`` (M = coverage minutes), ...
     summary : dict
         The park-level figures written to summary.json: the same inputs and parameters give the
         same bytes.
@@ -119,7 +121,7 @@ class Assessment:
         s = self.summary
         rows = "".join(
             f"<tr><td>{escape(k)}</td><td>"
-            f"{v['share_within_15min'] if v['share_within_15min'] is not None else '–'}"
+            f"{within_share(v) if within_share(v) is not None else '–'}"
             f"</td><td>{v['median_nearest_m'] if v['median_nearest_m'] is not None else '–'}</td></tr>"
             for k, v in s["categories"].items()
         )

@@ -96,9 +96,22 @@ def floor_by_cell(buildings: gpd.GeoDataFrame | None, cells_metric: gpd.GeoSerie
 
 @dataclass(frozen=True)
 class Reach:
-    """What :func:`cell_indicators` measured within the coverage walk, besides the indicators."""
-    node_values: np.ndarray  # (n_nodes, 4): jobs, residents, firms, innovation sites held at nodes
+    """What :func:`cell_indicators` measured within the coverage walk, besides the indicators.
+
+    ``node_values`` holds, per node, the quantities of :data:`REACH_COLUMNS` in that order; read
+    them by name with :meth:`within`.
+    """
+
+    node_values: np.ndarray  # (n_nodes, len(REACH_COLUMNS))
     rep_nodes: np.ndarray  # representative node of each cell (−1: none)
+
+    def within(self, name: str, nodes: np.ndarray) -> float:
+        """Total of one of :data:`REACH_COLUMNS` over ``nodes`` (a mask or indices)."""
+        return float(self.node_values[nodes, REACH_COLUMNS.index(name)].sum())
+
+
+#: What a walk reaches, held at the nodes: the columns of :attr:`Reach.node_values`.
+REACH_COLUMNS: tuple[str, ...] = ("jobs", "residents", "firms", "innovation_sites")
 
 
 def cell_indicators(
@@ -165,22 +178,24 @@ def cell_indicators(
     rep = cell_representative_nodes(network, node_cell, h3_ids, cells_metric)
     centre = cells_metric.centroid
     fallback = nearest_nodes(network, centre.x.to_numpy(), centre.y.to_numpy())
-    node_values = np.zeros((network.n_nodes, 4))
-    node_values[:, :2] = spread_cell_values(
+    node_values = np.zeros((network.n_nodes, len(REACH_COLUMNS)))
+    node_values[:, :2] = spread_cell_values(  # jobs and residents, the first two REACH_COLUMNS
         np.column_stack([out["jobs"], out["residents"]]), node_cell_index, fallback
     )
-    for col, name in ((2, "firms"), (3, "innovation")):
-        sites = feature_set(features, name)
+    for column, feature in (("firms", "firms"), ("innovation_sites", "innovation")):
+        sites = feature_set(features, feature)
         if len(sites):
             x, y = representative_xy(sites.geometry.to_crs(crs))
-            np.add.at(node_values[:, col], nearest_nodes(network, x, y), 1.0)
-    reach = reach_sums(network, rep, node_values, within_m, on_batch=on_batch)
-    out["jobs_15min"], out["residents_15min"] = reach[:, 0], reach[:, 1]
-    out["firms_15min"], out["innovation_sites_15min"] = reach[:, 2], reach[:, 3]
+            np.add.at(node_values[:, REACH_COLUMNS.index(column)], nearest_nodes(network, x, y), 1.0)
+    reached = dict(zip(REACH_COLUMNS, reach_sums(network, rep, node_values, within_m, on_batch=on_batch).T,
+                       strict=True))
+    for column in REACH_COLUMNS:
+        out[f"{column}_15min"] = reached[column]
+    jobs, residents = reached["jobs"], reached["residents"]
     out["jobs_housing_ratio_15min"] = np.where(
-        reach[:, 1] > 0, reach[:, 0] / np.where(reach[:, 1] > 0, reach[:, 1], 1.0), np.nan
+        residents > 0, jobs / np.where(residents > 0, residents, 1.0), np.nan
     )
-    out["jobs_housing_balance"] = jobs_housing_balance(reach[:, 0], reach[:, 1], settings.employment_rate)
+    out["jobs_housing_balance"] = jobs_housing_balance(jobs, residents, settings.employment_rate)
 
     out["life_convenience"] = cells["score"].to_numpy(dtype=np.float64)
     diversity = amenity_diversity(distances, within_m)
@@ -603,8 +618,8 @@ def park_integration(
         kind: quality is None or quality.status(kind) != "missing" for kind in ("jobs", "residents")
     }
     known = {kind: network_ok and in_park_known[kind] for kind in ("jobs", "residents")}
-    jobs_15 = float(reach.node_values[in_catchment, 0].sum()) if known["jobs"] else float("nan")
-    res_15 = float(reach.node_values[in_catchment, 1].sum()) if known["residents"] else float("nan")
+    jobs_15 = reach.within("jobs", in_catchment) if known["jobs"] else float("nan")
+    res_15 = reach.within("residents", in_catchment) if known["residents"] else float("nan")
     ratio = jobs_15 / res_15 if res_15 > 0 else float("nan")
     reading = jobs_housing_reading(ratio, settings) if all(known.values()) else "unknown"
     share = cells["park_overlap_m2"].to_numpy() / cells["area_m2"].to_numpy()
@@ -924,7 +939,7 @@ def park_measures(
         return float(shapely.area(shapely.intersection(union, park_m)) / park_area)
 
     out: dict[str, float | None] = {}
-    out["innovation_sites_15min"] = float(reach.node_values[in_catchment, 3].sum())
+    out["innovation_sites_15min"] = reach.within("innovation_sites", in_catchment)
     jobs_in_park = integration["jobs_in_park"]
     out["job_density_park"] = jobs_in_park / park_ha if park_ha > 0 and jobs_in_park is not None else None
     if buildings is not None and len(buildings):

@@ -72,7 +72,7 @@ def write_gpkg(
         field names (QML aliases and ``gpkg_data_columns``); see :mod:`parkscope.qgis`. A layer
         with none of parkscope's columns is written as it is.
     categories : iterable, optional
-        Amenity categories (``Settings.categories``) naming the ``share15_<key>`` and ``score_<key>``
+        Amenity categories (``Settings.categories``) naming the ``share<M>_<key>`` and ``score_<key>``
         fields; default: the shipped taxonomy.
     stamp : str, optional
         The time written where GeoPackage wants one (``gpkg_contents.last_change``,

@@ -73,6 +73,7 @@ from .quality import (
 from .rasters import check_raster, is_raster, raster_to_cells, read_raster
 from .score import category_scores, life_convenience
 from .sources import CountRequest, count_requests, head_count_to_cells, weight_raster_to_cells
+from .vocabulary import share_column, share_within_key
 
 log = logging.getLogger(__name__)
 
@@ -352,7 +353,8 @@ def scores(req: Request, walk: Walk, acc: Access) -> Scores:
     for key in settings.category_keys:
         for i in range(settings.k):
             cols[f"dist_{key}_{i + 1}"] = dists[key][:, i]
-        share_cols[f"share15_{key}"] = (dists[key][:, 0] <= cover).astype(np.float64)
+        within = (dists[key][:, 0] <= cover).astype(np.float64)
+        share_cols[share_column(key, settings.coverage_minutes)] = within
         share_cols[f"score_{key}"] = cat_scores[key]
     nodes = gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(network.lon, network.lat), crs=4326)
     cell_values = pd.DataFrame({"lon": network.lon, "lat": network.lat, "score": score, **share_cols})
@@ -375,7 +377,9 @@ def scores(req: Request, walk: Walk, acc: Access) -> Scores:
         median = float(np.median(np.where(np.isnan(nearest), np.inf, nearest))) if nearest.size else np.nan
         ids = amenities["category"].to_numpy() == cat.key
         categories[cat.key] = {
-            "share_within_15min": _round(park_weighted_mean(cells, f"share15_{cat.key}")),
+            share_within_key(settings.coverage_minutes): _round(
+                park_weighted_mean(cells, share_column(cat.key, settings.coverage_minutes))
+            ),
             "median_nearest_m": _round(median, 1),
             "amenities_in_area": int(amenities.loc[ids, "amenity_id"].nunique()),
             "amenities_in_park": int(amenities.loc[ids & amen_in_park, "amenity_id"].nunique()),
@@ -580,6 +584,7 @@ def build_summary(
         "max_distance_m": settings.max_distance_m,
         "k": settings.k,
         "coverage_distance_m": round(settings.coverage_distance_m, 1),
+        "coverage_minutes": settings.coverage_minutes,
         "area": {
             "source": area.source,
             "name": area.name,

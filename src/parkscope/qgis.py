@@ -36,7 +36,7 @@ from typing import Any
 from .config import load_settings
 from .errors import InputError
 from .indices import COORDINATION_CLASSES
-from .vocabulary import COORDINATION_COLOURS, INDICATOR_BY_KEY, LAG_COLOURS
+from .vocabulary import COORDINATION_COLOURS, INDICATOR_BY_KEY, LAG_COLOURS, SHARE_COLUMN
 
 __all__ = [
     "LAG_TYPE_LABELS",
@@ -431,11 +431,13 @@ def field_aliases(columns: Iterable[str], categories: Iterable[Any] | None = Non
         if alias is None and col in INDICATOR_BY_KEY:
             ind = INDICATOR_BY_KEY[col]
             alias = f"{ind.en} ({ind.unit}) {ind.zh}"
-        elif alias is None and col.startswith(("share15_", "score_")):
-            key = col.split("_", 1)[1]
+        elif alias is None and (SHARE_COLUMN.match(col) or col.startswith("score_")):
+            share = SHARE_COLUMN.match(col)
+            key = share.group(2) if share else col.split("_", 1)[1]
             en, zh = labels.get(key, (key.replace("_", " ").capitalize(), ""))
-            if col.startswith("share15_"):
-                alias = f"{en}: share within 15 min" + (f" {zh}15分钟可达比例" if zh else "")
+            if share:
+                m = share.group(1)
+                alias = f"{en}: share within {m} min" + (f" {zh}{m}分钟可达比例" if zh else "")
             else:
                 alias = f"{en} score (0–1)" + (f" {zh}便利度得分" if zh else "")
         if alias is not None:

@@ -7,7 +7,10 @@ names against it and every layer above can use the same words.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 SUBSYSTEMS: tuple[str, ...] = ("industry", "city", "people")
 
@@ -107,3 +110,27 @@ LAG_COLOURS: dict[str, str] = {
     "balanced": "#1b9e77",
     "": "#d9d9d9",
 }
+
+
+#: A cell column ``share<M>_<category>``: the share of the cell's nodes with the category within M minutes.
+SHARE_COLUMN = re.compile(r"^share(\d+(?:\.\d+)?)_(.+)$")
+
+
+def minutes_text(minutes: float) -> str:
+    """The coverage minutes as they appear in names: ``15``, ``12.5``."""
+    return f"{float(minutes):g}"
+
+
+def share_column(category: str, minutes: float) -> str:
+    """Cell column of the share of nodes with ``category`` within ``minutes``: ``share15_dining``."""
+    return f"share{minutes_text(minutes)}_{category}"
+
+
+def share_within_key(minutes: float) -> str:
+    """summary.json key of a category's share within the coverage walk: ``share_within_15min``."""
+    return f"share_within_{minutes_text(minutes)}min"
+
+
+def within_share(category: Mapping[str, Any]) -> Any:
+    """The ``share_within_<M>min`` value of a summary category entry, whatever M (None if absent)."""
+    return next((v for k, v in category.items() if k.startswith("share_within_")), None)

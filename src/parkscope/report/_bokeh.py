@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
-from ..vocabulary import COORDINATION_COLOURS
+from ..vocabulary import COORDINATION_COLOURS, within_share
 from ..vocabulary import LAG_COLOURS as VOCABULARY_LAG_COLOURS
 from ._text import LAG, UI, Tr, fmt_num, fmt_pct, ui
 
@@ -434,8 +434,7 @@ def _coverage(a: Assessment, tr: _I18n, minutes: str) -> Any:
 
     cats = a.summary.get("categories", {})
     keys = list(cats)
-    share = np.array([np.nan if cats[k].get("share_within_15min") is None else 100 * cats[k]["share_within_15min"]
-                      for k in keys])
+    share = np.array([np.nan if within_share(cats[k]) is None else 100 * within_share(cats[k]) for k in keys])
     labels = _factor_labels([Tr(cats[k]["en"], cats[k]["zh"]) for k in keys])
     src = ColumnDataSource(name="ps-cov-src", data={
         "f": [t.en for t in labels], "pct": np.nan_to_num(share), "label": [fmt_pct(None if math.isnan(v) else v / 100) for v in share],

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..vocabulary import within_share
+
 
 @dataclass(frozen=True)
 class Tr:
@@ -255,7 +257,7 @@ def summary_sentences(s: dict[str, Any], minutes: str) -> list[Tr]:
             "无法计算生活便利度评分：园区内没有步行网络节点。",
         ))
     ranked = sorted(
-        ((v.get("share_within_15min"), k) for k, v in cats.items() if v.get("share_within_15min") is not None),
+        ((within_share(v), k) for k, v in cats.items() if within_share(v) is not None),
         key=lambda p: (p[0], p[1]),
     )
     if ranked:

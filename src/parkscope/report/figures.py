@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 from ..io import atomic_output
-from ..vocabulary import LAG_COLOURS
+from ..vocabulary import LAG_COLOURS, within_share
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -233,7 +233,7 @@ def _coverage_figure(a: Assessment, cjk: bool) -> Any:
 
     cats = a.summary.get("categories", {})
     keys = list(cats)[::-1]
-    shares = np.array([(cats[k].get("share_within_15min") or 0.0) * 100 for k in keys])
+    shares = np.array([(within_share(cats[k]) or 0.0) * 100 for k in keys])
     fig, ax = plt.subplots(figsize=(8, 0.38 * len(keys) + 1.4))
     ax.barh([_label(cats[k]["en"], cats[k]["zh"], cjk) for k in keys], shares, color="#2a7f62")
     for i, v in enumerate(shares):

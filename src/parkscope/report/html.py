@@ -24,6 +24,7 @@ import shapely
 
 from ..indices import COORDINATION_CLASSES
 from ..io import write_text
+from ..vocabulary import within_share
 from ._bokeh import D_PALETTE, build
 from ._text import (
     LAG,
@@ -82,7 +83,7 @@ def _env() -> jinja2.Environment:
 
 def _category_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"name": Tr(c["en"], c["zh"]), "weight": f"{c.get('weight', 0):g}", "within": fmt_pct(c.get("share_within_15min")),
+        {"name": Tr(c["en"], c["zh"]), "weight": f"{c.get('weight', 0):g}", "within": fmt_pct(within_share(c)),
          "median": fmt_num(c.get("median_nearest_m")), "in_area": c.get("amenities_in_area", "–"),
          "in_park": c.get("amenities_in_park", "–")}
         for c in s.get("categories", {}).values()
