@@ -33,6 +33,12 @@ def helsinki(osm_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
+def cooperation_dir() -> Path:
+    """Folder of the real CORDIS collaboration records."""
+    return _need(SHARED / "cooperation")
+
+
+@pytest.fixture(scope="session")
 def tables_dir() -> Path:
     """Folder of the real jobs/residents tables."""
     return _need(SHARED / "tables")

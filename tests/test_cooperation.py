@@ -36,25 +36,13 @@ def _pandas_pairs(path: Path) -> tuple[int, pd.DataFrame]:
     return p["organisationID"].nunique(), w.rename(columns={"organisationID_x": "a", "organisationID_y": "b"})
 
 
-def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(
-            f"Test data {path} is missing: the tests read the real CORDIS files in "
-            "../shared/data/cooperation beside the project folder.",
-            pytrace=False,
-        )
-    return path
-
-
 @pytest.fixture(scope="module")
-def semi():
-    _need(SEMI)
+def semi(cooperation_dir):
     return analyse_network(SEMI, projects=[SEMI_PROJECTS, TOPICS], bbox=ADLERSHOF, suggest_for="park", top=5)
 
 
 @pytest.fixture(scope="module")
-def h2020():
-    _need(H2020)
+def h2020(cooperation_dir):
     return analyse_network(H2020, projects=[TOPICS])
 
 
@@ -445,10 +433,10 @@ def test_any_participation_table_via_columns_parquet_and_gzip(tmp_path, h2020):
     assert np.allclose(mapped.actors["lon"], h2020.actors["lon"])
 
 
-def test_assess_with_cooperation_records_feeds_the_open_dimension(osm_dir):
+def test_assess_with_cooperation_records_feeds_the_open_dimension(osm_dir, cooperation_dir):
     """The two CORDIS organisations of Adlershof (Forschungsverbund Berlin, art photonics) and their
     partners, checked against a plain pandas self-join of the same records."""
-    records = osm_dir.parent / "cooperation" / "cordis-h2020-organizations-2023-sample.csv"
+    records = cooperation_dir / "cordis-h2020-organizations-2023-sample.csv"
     bbox = "13.520,52.425,13.540,52.438"
     a = assess(osm_dir / "berlin-adlershof.osm.gz", bbox=bbox, buffer_m=300, cooperation=records)
     coop = a.summary["cooperation"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import jinja2
 import numpy as np
 import pandas as pd
 
@@ -278,3 +279,15 @@ def write_text(path: str | Path, text: str) -> Path:
     with atomic_output(path, overwrite=True) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
+
+
+def template_env(package: str) -> jinja2.Environment:
+    """The HTML templates shipped in ``<package>/templates``: autoescaped, strict about missing
+    names (one setting for the main report and the network report)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 
+from ..io import template_env
 from .kinds import KIND_ZH, KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,16 +147,6 @@ def _fields(result: NetworkResult) -> tuple[list[str], list[float]]:
     return [str(x) for x in counts.index], [float(v) for v in counts.to_numpy()]
 
 
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("parkscope.cooperation", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_network_report(result: NetworkResult) -> str:
     """network.html of a :class:`~parkscope.cooperation.analysis.NetworkResult` as one HTML string."""
     from bokeh.embed import components
@@ -184,7 +174,7 @@ def render_network_report(result: NetworkResult) -> str:
     script, divs = components(roots)
     bokeh_js = bundle_for_objs_and_resources(list(roots.values()), INLINE).scripts()
     return (
-        _env()
+        template_env("parkscope.cooperation")
         .get_template("network.html.j2")
         .render(
             s=s,

@@ -18,12 +18,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import numpy as np
 import shapely
 
 from ..indices import COORDINATION_CLASSES
-from ..io import write_text
+from ..io import template_env, write_text
 from ..vocabulary import within_share
 from ._bokeh import D_PALETTE, build
 from ._text import (
@@ -69,16 +68,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("parkscope.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _category_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
@@ -390,7 +379,7 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
         "bokeh_js": bokeh_js,
         "bokeh_script": script,
     }
-    return _env().get_template("report.html.j2").render(**ctx)
+    return template_env("parkscope.report").get_template("report.html.j2").render(**ctx)
 
 
 def write_report(a: Assessment, path: Path) -> Path:
