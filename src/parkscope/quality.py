@@ -33,11 +33,9 @@ import pandas as pd
 
 from .indicators import sum_in_cells
 from .network import WalkNetwork
+from .vocabulary import LAYERS as LAYERS  # re-exported: the input layers judged here
+from .vocabulary import STATUSES
 
-LAYERS: tuple[str, ...] = ("network", "amenities", "buildings", "jobs", "residents")
-STATUSES: tuple[str, ...] = ("ok", "thin", "missing")
-#: Sources of jobs and residents (summary ``integration.jobs_source`` / ``residents_source``).
-USER_SOURCES: tuple[str, ...] = ("table", "raster", "head_count")
 _RANK = {s: i for i, s in enumerate(STATUSES)}
 
 #: What to add when a layer is missing or thin (shown in the CLI and the report).

@@ -15,6 +15,11 @@ from typing import Any
 SUBSYSTEMS: tuple[str, ...] = ("industry", "city", "people")
 
 
+#: The input layers whose completeness parkscope measures (:mod:`parkscope.quality`), and their statuses.
+LAYERS: tuple[str, ...] = ("network", "amenities", "buildings", "jobs", "residents")
+STATUSES: tuple[str, ...] = ("ok", "thin", "missing")
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One indicator of the diagnosis.
@@ -33,7 +38,7 @@ class Indicator:
     en, zh, unit : str
         Labels for reports.
     layers : tuple of str
-        The input layers (:data:`parkscope.quality.LAYERS`) the indicator rests on: where one of
+        The input layers (:data:`LAYERS`) the indicator rests on: where one of
         them is missing, the indicator is unknown (NaN), never 0. Empty for the user's own tables.
     """
 
