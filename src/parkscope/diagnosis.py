@@ -383,11 +383,10 @@ def cell_data_status(
     table = cell_status.to_numpy(dtype=object)
     thin = (table == "thin").any(axis=1)
     status[(status == "ok") & thin] = "thin"
-    missing = np.array(
-        [";".join(layer for layer, st in zip(layers, row, strict=True) if st == "missing") for row in table],
-        dtype=object,
-    )
-    return status, missing
+    joined = np.full(n, "", dtype=object)
+    for j, layer in enumerate(layers):  # a loop over the five layers, not the cells
+        joined = joined + np.where(table[:, j] == "missing", layer + ";", "")
+    return status, pd.Series(joined, dtype=object).str.rstrip(";").to_numpy(dtype=object)
 
 
 def coupled_indices(
