@@ -21,6 +21,7 @@ from .cooperation import analyse_network
 from .cooperation.records import parse_columns
 from .errors import ParkscopeError
 from .io import check_output
+from .planning import project as run_projection
 from .report._text import data_sentences, error_sentences
 
 #: A config file in the working folder that ``assess`` reads when no --config is given.
@@ -489,6 +490,45 @@ def network_lines(s: dict[str, Any]) -> list[str]:
                      f"{len(park['reach']['countries'])} countries")
     lines += [f"Attribution: {a}" for a in s.get("attribution", [])]
     return lines
+
+
+@cli.command(
+    "project",
+    epilog="\b\nExamples:\n  parkscope project out/park --years 10 -o out/park-10y\n"
+    "  parkscope project out/park --years 15 --scenario out/park-plan --seed 7 --runs 500 -o out/plan-15y\n"
+    "  parkscope project out/park --years 10 --panel stats.csv -o out/park-fit\n"
+    "Model, defaults and sources: docs/projection.md.",
+)
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--years", type=int, required=True, metavar="N", help="Years to project (1-100).")
+@click.option("--scenario", type=click.Path(path_type=Path), metavar="OUTDIR2",
+              help="A scenario's output folder: its changed stocks start the run.")
+@click.option("--panel", type=click.Path(path_type=Path), metavar="PANEL.csv",
+              help="Yearly panel (year, jobs, residents, amenities, workplace_floor, housing_floor) to "
+              "calibrate to.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte-Carlo draws.")
+@click.option("--runs", type=int, default=200, show_default=True, help="Monte-Carlo runs (0: no bands).")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), metavar="FILE.xmile",
+              help="An edited model (default: the shipped data/projection.xmile).")
+@click.option("-o", "--out", "projdir", required=True, type=click.Path(path_type=Path), metavar="PROJDIR")
+@click.option("--overwrite", is_flag=True, help="Replace PROJDIR if it holds an earlier result.")
+def project(outdir: Path, years: int, scenario: Path | None, panel: Path | None, seed: int, runs: int,
+            model_path: Path | None, projdir: Path, overwrite: bool) -> None:
+    """Project the industry -> jobs -> people -> spending -> amenities loop of an assessed park.
+
+    A what-if stock-flow model (XMILE, run with PySD): writes projection.csv, summary.json, the
+    editable projection.xmile and report.html to PROJDIR.
+    """
+    check_output(projdir, folder=True, overwrite=overwrite)  # before any work
+    result = run_projection(outdir, years, scenario=scenario, panel=panel, seed=seed, runs=runs,
+                            model_path=model_path)
+    result.write(projdir, overwrite=overwrite)
+    end = result.summary["end"]
+    d = "n/a" if end["coordination_D"] is None else f"{end['coordination_D']:.3f}"
+    click.echo(f"Year {result.table['year'].iloc[-1]}: jobs {end['jobs']:,.0f}, "
+               f"residents {end['residents']:,.0f}, amenities {end['amenities']:,.1f}, D {d}, "
+               f"{end['lag_type']}. "
+               f"Wrote {projdir}/ (a what-if, not a forecast).", err=True)
 
 
 #: The demo: the Humboldt-Universität campus in the Adlershof science city (Berlin), from the extract
