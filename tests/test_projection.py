@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,8 @@ from parkscope.planning.projection import (
     simulate,
     state_from_outdir,
 )
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "projection.py"
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +198,14 @@ def test_bad_input_is_refused_before_any_output(outdir, tmp_path, capsys):
         short = tmp_path / "short.csv"
         short.write_text("year,jobs\n2020,1\n2021,2\n")
         read_panel(short)
+
+
+def test_pysd_runs_the_documented_equations(capsys):
+    """bench/projection.py: PySD's run of the XMILE file equals the equations written out in NumPy."""
+    spec = importlib.util.spec_from_file_location("bench_projection", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--runs", "4", "--years", "6", "--seed", "2"]) == 0
+    result = dict(kv.split("=", 1) for kv in capsys.readouterr().out.splitlines()[-1].split()[1:])
+    assert float(result["max_rel_diff"]) < 1e-12
+    assert float(result["calibration_rel_err"]) < 1e-6
