@@ -24,13 +24,12 @@ import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pysd
 from scipy.optimize import least_squares
 
 from .._version import __version__
@@ -44,7 +43,7 @@ from ..indices import (
     development_index,
     lag_type,
 )
-from ..io import atomic_output_dir, check_output, write_json
+from ..io import atomic_output_dir, write_json
 from ..reference import ScaledIndicator, load_reference, scale_to_reference
 from ..vocabulary import SUBSYSTEMS
 
@@ -275,6 +274,10 @@ def load_model(path: str | Path | None = None) -> Model:
     specs = root.find("x:sim_specs", _NS)
     start = float(specs.findtext("x:start", default="0", namespaces=_NS)) if specs is not None else 0.0
     dt = float(specs.findtext("x:dt", default="1", namespaces=_NS)) if specs is not None else 1.0
+    # PySD (with xarray) takes seconds to import: loaded here, not at the top, so that every other
+    # parkscope command starts without it.
+    import pysd
+
     with tempfile.TemporaryDirectory(prefix="parkscope-xmile-") as tmp:
         copy = Path(tmp) / MODEL_FILE
         copy.write_text(text, encoding="utf-8")
@@ -773,7 +776,8 @@ def _summary(
         "what_if": WHAT_IF,
         "years": years,
         "start_year": base_year,
-        "engine": {"name": "pysd", "version": pysd.__version__, "method": "Euler", "dt_years": model.dt},
+        "engine": {"name": "pysd", "version": metadata.version("pysd"), "method": "Euler",
+                   "dt_years": model.dt},
         "model_file": MODEL_FILE,
         "outdir": str(outdir),
         "scenario": None if scenario is None else str(scenario),
@@ -866,7 +870,3 @@ the stocks as docs/projection.md describes.</p>
 <h2>Yearly values</h2>{table}</body></html>
 """
 
-
-def check_projdir(projdir: str | Path, overwrite: bool) -> None:
-    """Refuse PROJDIR before any work if it would be replaced without ``overwrite``."""
-    check_output(projdir, overwrite=overwrite, folder=True)
