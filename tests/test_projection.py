@@ -180,8 +180,14 @@ def test_bad_input_is_refused_before_any_output(outdir, tmp_path, capsys):
     not_assessed = tmp_path / "not_assessed"
     not_assessed.mkdir()
     (not_assessed / "notes.txt").write_text("x")
+    not_xmile = tmp_path / "model.xmile"
+    not_xmile.write_text("stock jobs = 1")
+    no_stocks = tmp_path / "empty.xmile"
+    no_stocks.write_text('<xmile xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"><model/></xmile>')
     cases = [
         (["--years", "0"], "--years"),
+        (["--years", "5", "--model", str(not_xmile)], "not XMILE"),
+        (["--years", "5", "--model", str(no_stocks)], "lacks jobs, residents"),
         (["--years", "-3"], "--years"),
         (["--years", "5", "--panel", str(bad_panel)], "gdp"),
         (["--years", "5", "--scenario", str(not_assessed)], "not a `parkscope assess` result"),
