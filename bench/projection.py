@@ -48,7 +48,7 @@ def numpy_loop(p: Mapping[str, np.ndarray | float], years: int, dt: float) -> np
     ref_spending = (p["reference_residents"] * p["resident_local_spending"]
                     + p["reference_jobs"] * p["worker_local_spending"])
     sales_per_amenity = ref_spending / p["reference_amenities"]
-    ref_level = ((p["reference_amenities"] + p["public_amenities"])
+    ref_level = ((p["reference_amenities"] + p["reference_public_amenities"])
                  / (p["reference_residents"] + p["reference_jobs"]))
     for step in range(years * steps_per_year + 1):
         if step % steps_per_year == 0:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     panel = simulate(model, {**base, **true}, 12, columns=["jobs", "residents", "amenities"])
     panel = panel.reset_index(drop=True)
     panel.insert(0, "year", 2011 + np.arange(len(panel)))
-    ref_state = StockState(*(base[f"reference_{k}"] for k in STOCKS), base["public_amenities"])
+    ref_state = StockState(*(base[f"reference_{k}"] for k in STOCKS), base["reference_public_amenities"])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "panel.csv"
         panel.to_csv(path, index=False)

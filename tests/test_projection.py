@@ -39,12 +39,12 @@ def outdir(osm_dir, tmp_path_factory):
     return out
 
 
-def with_more_amenities(outdir, dest, n: int):
-    """A copy of OUTDIR with ``n`` more dining places (the stocks a scenario would start from)."""
+def with_more_amenities(outdir, dest, n: int, category: str = "dining"):
+    """A copy of OUTDIR with ``n`` more amenities of a category (the stocks a scenario would start from)."""
     shutil.copytree(outdir, dest)
     amen = pd.read_parquet(dest / "amenities.parquet")
-    dining = amen[amen["category"] == "dining"]
-    extra = dining.iloc[np.arange(n) % len(dining)]
+    same = amen[amen["category"] == category]
+    extra = same.iloc[np.arange(n) % len(same)]
     pd.concat([amen, extra], ignore_index=True).to_parquet(dest / "amenities.parquet")
     return dest
 
@@ -107,6 +107,12 @@ def test_monotone_response_to_more_amenities(outdir, tmp_path):
     for s in STOCKS:
         assert (np.diff(ends[s].to_numpy()) > 0).all(), s
     assert (np.diff(ends["city"].to_numpy()) > 0).all()
+    # public amenities (a park) are not sustained by spending: they stay and keep drawing people
+    parks = project(outdir, 10, scenario=with_more_amenities(outdir, tmp_path / "parks", 5, "parks"), runs=0)
+    assert parks.table["jobs"].iloc[-1] > ends["jobs"].iloc[0]
+    assert parks.table["residents"].iloc[-1] > ends["residents"].iloc[0]
+    public0 = state_from_outdir(outdir)[0].public_amenities
+    assert parks.summary["initial_stocks"]["public_amenities"] == public0 + 5
 
 
 def test_calibration_recovers_known_parameters(outdir, tmp_path):

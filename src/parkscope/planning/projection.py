@@ -196,7 +196,7 @@ def state_from_outdir(outdir: str | Path, *, what: str = "OUTDIR") -> tuple[Stoc
 def _reference_constants(ref: StockState) -> dict[str, float]:
     """The model's ``reference_*`` constants; zero stocks become 1 so that ratios stay defined."""
     out = {f"reference_{s}": max(v, 1.0) for s, v in ref.values().items()}
-    out["public_amenities"] = ref.public_amenities
+    out["reference_public_amenities"] = out["public_amenities"] = ref.public_amenities
     return out
 
 
@@ -264,7 +264,7 @@ def load_model(path: str | Path | None = None) -> Model:
     consts, docs = _constants(root)
     names = {v.get("name", "").lower() for v in root.iterfind(".//x:variables/*", _NS)}
     needed = [*STOCKS, *FLOWS.values(), *(f"reference_{s}" for s in STOCKS),
-              *(f"initial_{s}" for s in STOCKS), "public_amenities"]
+              *(f"initial_{s}" for s in STOCKS), "public_amenities", "reference_public_amenities"]
     missing = [n for n in needed if n not in names]
     if missing:
         raise InputError(
@@ -534,7 +534,7 @@ def _stock_indicator_values(
 
 def yearly_integration(
     stocks: pd.DataFrame, reference: StockState, integration: Mapping[str, Any],
-    *, score_elasticity: float = 0.5,
+    *, public_amenities: float | None = None, score_elasticity: float = 0.5,
 ) -> pd.DataFrame:
     r"""Industry / city / people sub-indices, C, T, D, class, lag type and lagging per year.
 
@@ -546,7 +546,7 @@ def yearly_integration(
     in the assessment is added to the assessed sub-index:
     :math:`U_s(t) = \mathrm{clip}(U_s(0) + \sum_j w_j [x'_j(t) - x'_j(0)], 0, 1)`. C, T, D, the class
     and the lag type then come from :mod:`parkscope.indices` with the assessment's model settings,
-    ``lagging`` from the diagnosis.
+    ``lagging`` from the diagnosis. ``public_amenities``: those of the run (default: the reference's).
 
     Returns
     -------
@@ -568,9 +568,11 @@ def yearly_integration(
     weights = model.get("indicator_weights", {})
     indicators = integration.get("indicators", {})
     ref = reference.values()
+    if public_amenities is None:
+        public_amenities = reference.public_amenities
     ratio = pd.DataFrame({s: stocks[s].to_numpy() / max(ref[s], 1.0) for s in STOCKS}, index=stocks.index)
     all0 = max(reference.amenities + reference.public_amenities, 1.0)
-    ratio["all_amenities"] = (stocks["amenities"].to_numpy() + reference.public_amenities) / all0
+    ratio["all_amenities"] = (stocks["amenities"].to_numpy() + public_amenities) / all0
     share = stocks["housing_floor"] / (stocks["housing_floor"] + stocks["workplace_floor"])
     share0 = ref["housing_floor"] / max(ref["housing_floor"] + ref["workplace_floor"], 1.0)
     values0 = {k: float(v["value"]) for k, v in indicators.items() if v.get("value") is not None}
@@ -655,7 +657,7 @@ def _parameter_table(
     ranges = uncertain_ranges()
     rows = []
     for name, value in sorted(params.items()):
-        if name.startswith(("reference_", "initial_")) or name == "public_amenities":
+        if name.startswith(("reference_", "initial_", "public_")):
             continue
         src = settings.get("sources", {}).get(name, {})
         rows.append({
@@ -711,7 +713,7 @@ def project(
         notes += list(start.notes)
         if start.public_amenities != reference.public_amenities:
             notes.append(f"public amenities {reference.public_amenities:g} → {start.public_amenities:g} "
-                         "(scenario); held at the scenario's count.")
+                         "(scenario), then held at the scenario's count.")
     table_panel = read_panel(panel) if panel is not None else None
     model = load_model(model_path)
     params = {**model.constants, **_reference_constants(reference)}
@@ -730,7 +732,8 @@ def project(
         fixed = tuple(calibration.params) if calibration else ()
         bands, draws = monte_carlo(model, params, years, runs=runs, seed=seed, fixed=fixed)
         draws_info["parameters"] = {k: [float(v) for v in uncertain_ranges()[k]] for k in draws.columns}
-    integ = yearly_integration(central, reference, summary["integration"])
+    integ = yearly_integration(central, reference, summary["integration"],
+                               public_amenities=start.public_amenities)
     base_year = _base_year(summary)
     table = pd.DataFrame({"year": (base_year + central.index.to_numpy()).astype(int)})
     for s in STOCKS:
