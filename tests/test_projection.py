@@ -148,6 +148,7 @@ def test_the_same_seed_gives_the_same_bands(outdir, tmp_path):
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["jobs_p95"], c["jobs_p95"])
     last = a.iloc[-1]
+    assert last["coordination_D_p5"] <= last["coordination_D_p50"] <= last["coordination_D_p95"]
     for s in STOCKS:
         assert last[f"{s}_p5"] <= last[f"{s}_p50"] <= last[f"{s}_p95"]
     assert last["jobs_p95"] > last["jobs_p5"]

@@ -467,6 +467,7 @@ def calibrate(
 def monte_carlo(
     model: Model, params: Mapping[str, float], years: int, *, runs: int, seed: int,
     ranges: Mapping[str, tuple[float, float]] | None = None, fixed: Sequence[str] = (),
+    derived: Callable[[pd.DataFrame], pd.Series] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Runs over uniformly drawn uncertain parameters; percentiles of every stock per year.
 
@@ -482,11 +483,14 @@ def monte_carlo(
         Parameter -> (low, high); default :func:`uncertain_ranges`.
     fixed : sequence of str
         Parameters not drawn (e.g. those calibrated).
+    derived : callable, optional
+        A yearly series computed from each run's stocks (e.g. the coordination degree D): gets the
+        same bands, named after the series.
 
     Returns
     -------
     bands : DataFrame
-        Index ``t``; columns ``<stock>_p5``, ``<stock>_p50``, ``<stock>_p95``.
+        Index ``t``; columns ``<stock>_p5``, ``<stock>_p50``, ``<stock>_p95`` (and the derived series').
     draws : DataFrame
         One row per run: the parameter values drawn.
     """
@@ -496,12 +500,20 @@ def monte_carlo(
     draws = pd.DataFrame(
         {n: rng.uniform(ranges[n][0], ranges[n][1], size=runs) for n in names}, index=pd.RangeIndex(runs)
     )
-    cube = np.empty((runs, years + 1, len(STOCKS)))
+    columns = [*STOCKS]
+    cube = np.empty((runs, years + 1, len(STOCKS) + (derived is not None)))
     for i in range(runs):
-        cube[i] = simulate(model, {**params, **draws.iloc[i].to_dict()}, years).to_numpy()
-    q = np.percentile(cube, _BANDS, axis=0)  # (bands, years + 1, stocks)
+        run = simulate(model, {**params, **draws.iloc[i].to_dict()}, years)
+        cube[i, :, : len(STOCKS)] = run.to_numpy()
+        if derived is not None:
+            series = derived(run)
+            cube[i, :, -1] = series.to_numpy(dtype=np.float64)
+            columns = [*STOCKS, str(series.name)]
     bands = pd.DataFrame(index=pd.Index(np.arange(years + 1, dtype=np.float64), name="t"))
-    for k, s in enumerate(STOCKS):
+    if runs == 0:
+        return bands, draws
+    q = np.percentile(cube, _BANDS, axis=0)  # (bands, years + 1, series); NaN stays NaN
+    for k, s in enumerate(columns):
         for b, p in enumerate(_BANDS):
             bands[f"{s}_p{p}"] = q[b, :, k]
     return bands, draws
@@ -730,7 +742,10 @@ def project(
     draws_info: dict[str, Any] = {"runs": runs, "seed": seed}
     if runs > 0:
         fixed = tuple(calibration.params) if calibration else ()
-        bands, draws = monte_carlo(model, params, years, runs=runs, seed=seed, fixed=fixed)
+        bands, draws = monte_carlo(model, params, years, runs=runs, seed=seed, fixed=fixed,
+                                   derived=lambda run: yearly_integration(
+                                       run, reference, summary["integration"],
+                                       public_amenities=start.public_amenities)["coordination_D"])
         draws_info["parameters"] = {k: [float(v) for v in uncertain_ranges()[k]] for k in draws.columns}
     integ = yearly_integration(central, reference, summary["integration"],
                                public_amenities=start.public_amenities)
@@ -743,6 +758,9 @@ def project(
                 table[f"{s}_p{p}"] = bands[f"{s}_p{p}"].to_numpy()
     for col in integ.columns:
         table[col] = integ[col].to_numpy()
+        if col == "coordination_D" and bands is not None:
+            for p in _BANDS:
+                table[f"{col}_p{p}"] = bands[f"{col}_p{p}"].to_numpy()
     calibrated = calibration.params if calibration else {}
     ptable = _parameter_table(model, params, calibrated)
     out_summary = _summary(summary, reference, start, table, ptable, calibration, draws_info, years,
@@ -824,7 +842,10 @@ def _figure_png(p: Projection) -> bytes:
     if t["coordination_D"].notna().any():
         for s in (*SUBSYSTEMS, "coordination_D"):
             ax.plot(t["year"], t[s], label=s)
-        ax.legend(fontsize=8)
+        if "coordination_D_p5" in t:
+            ax.fill_between(t["year"], t["coordination_D_p5"], t["coordination_D_p95"], alpha=0.25,
+                            color="C3", label="D p5–p95")
+        ax.legend(fontsize=8, loc="center right")
     ax.set_title("sub-indices and coordination D", fontsize=10)
     fig.suptitle("parkscope project — what-if, not a forecast", fontsize=12)
     buf = io.BytesIO()
