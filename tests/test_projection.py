@@ -24,6 +24,7 @@ from parkscope.planning.projection import (
     read_panel,
     simulate,
     state_from_outdir,
+    yearly_integration,
 )
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "projection.py"
@@ -222,3 +223,13 @@ def test_pysd_runs_the_documented_equations(capsys):
     result = dict(kv.split("=", 1) for kv in capsys.readouterr().out.splitlines()[-1].split()[1:])
     assert float(result["max_rel_diff"]) < 1e-12
     assert float(result["calibration_rel_err"]) < 1e-6
+
+
+def test_no_yearly_verdict_where_the_assessment_gave_none(outdir):
+    ref, summary = state_from_outdir(outdir)
+    stocks = pd.DataFrame({s: [v, v * 1.1] for s, v in ref.values().items()})
+    ok = yearly_integration(stocks, ref, summary["integration"])
+    assert ok["coordination_D"].notna().all() and ok["industry"].iloc[1] > ok["industry"].iloc[0]
+    unknown = {**summary["integration"], "status": "insufficient_data", "industry": None}
+    none = yearly_integration(stocks, ref, unknown)
+    assert none["coordination_D"].isna().all() and none["lag_type"].isna().all()

@@ -50,15 +50,18 @@ from ..vocabulary import SUBSYSTEMS
 __all__ = [
     "STOCKS",
     "Calibration",
+    "Model",
     "Projection",
     "StockState",
     "calibrate",
+    "calibration_bounds",
     "load_model",
     "monte_carlo",
     "project",
     "read_panel",
     "simulate",
     "state_from_outdir",
+    "uncertain_ranges",
     "yearly_integration",
 ]
 
