@@ -11,6 +11,7 @@ and writes ``ranking.csv``. docs/batch.md describes the files and the rules.
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import json
 import logging
@@ -65,6 +66,7 @@ SLUG_MAX = 48
 STATUSES = ("ok", "skipped", "failed", "error")
 
 Progress = Callable[["ParkResult", int, int], None]
+_EXTRA = "\0extra"  # csv.DictReader's key for fields beyond the header
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,15 +204,24 @@ def read_parks(path: str | Path) -> list[ParkSpec]:
 
 def _csv_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh, restkey=_EXTRA)
+            rows = list(reader)
+            columns = [str(c).strip() for c in reader.fieldnames or []]
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise InputError(
             f"Parks table {path} could not be read as a UTF-8 CSV ({exc}). Save it as CSV (UTF-8) "
             "with a header row: name,bbox or name,wkt."
         ) from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    _need_columns(path, list(frame.columns), geometry=False)
-    return frame.to_dict("records"), [f"row {i + 2}" for i in range(len(frame))]
+    _need_columns(path, columns, geometry=False)
+    where = [f"row {i + 2}" for i in range(len(rows))]
+    for row, w in zip(rows, where, strict=True):
+        if row.get(_EXTRA):
+            raise InputError(
+                f"{path.name} {w} has more fields than the header ({', '.join(columns)}): a bbox or wkt "
+                'holds commas, so put it in double quotes, e.g. "13.52,52.43,13.53,52.44".'
+            )
+    return [{str(k).strip(): v for k, v in r.items()} for r in rows], where
 
 
 def _gpkg_rows(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
