@@ -50,6 +50,7 @@ __all__ = [
     "ParkResult",
     "ParkSpec",
     "assess_park",
+    "local_client",
     "ranking_table",
     "read_parks",
     "run_batch",
@@ -107,9 +108,13 @@ class ParkSpec:
     residents_total: float | None = None
     config: str | None = None
 
-    def record(self) -> dict[str, Any]:
-        """What decides the park's result (park.json): everything but where it sits in the table."""
-        return {k: v for k, v in asdict(self).items() if k != "row"}
+    def record(self, default_config: str | Path | None = None) -> dict[str, Any]:
+        """What decides the park's result (park.json): everything but where it sits in the table,
+        with the settings file it is assessed with."""
+        record = {k: v for k, v in asdict(self).items() if k != "row"}
+        if record["config"] is None and default_config is not None:
+            record["config"] = str(Path(default_config).absolute())
+        return record
 
 
 def slugify(name: str) -> str:
@@ -395,7 +400,7 @@ def assess_park(
             result.run_info["command"] = assess_command(extract, spec, batchdir, config)
             with atomic_output_dir(batchdir / spec.slug, overwrite=True) as staging:
                 result.write(staging, report=report, overwrite=True)
-                write_json(spec.record(), staging / PARK_RECORD)
+                write_json(spec.record(default_config), staging / PARK_RECORD)
                 if boundary is not None:
                     shutil.copyfile(boundary, staging / boundary.name)
     except ParkscopeError as exc:
@@ -439,7 +444,7 @@ def _quote(arg: str) -> str:
     return arg if re.fullmatch(r"[\w./:,=+-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
 
 
-def _done_before(batchdir: Path, spec: ParkSpec) -> dict[str, Any] | None:
+def _done_before(batchdir: Path, spec: ParkSpec, config: str | Path | None) -> dict[str, Any] | None:
     """The park's summary if its folder holds a whole result of the same row, else None."""
     folder = batchdir / spec.slug
     try:
@@ -447,7 +452,7 @@ def _done_before(batchdir: Path, spec: ParkSpec) -> dict[str, Any] | None:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return summary if record == json.loads(json.dumps(spec.record())) else None
+    return summary if record == json.loads(json.dumps(spec.record(config))) else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -497,7 +502,8 @@ def run_batch(
     workers : int, optional
         Worker processes of a ``dask.distributed.LocalCluster`` (one thread each); 0 runs the parks
         one after the other in this process, without Dask. Default: one per CPU, at most one per
-        park to assess.
+        park to assess; a single park to assess runs in this process. Dask starts its workers
+        with ``spawn``: a script that calls this needs ``if __name__ == "__main__":``.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); its workers must see the extract,
         the parks' files and BATCHDIR at the same paths.
@@ -532,13 +538,14 @@ def run_batch(
     specs = read_parks(parks) if isinstance(parks, (str, Path)) else list(parks)
     if not extract.is_file():
         raise InputError(f"Extract {extract} does not exist: give the .osm.pbf (or .osm) the parks lie in.")
-    extract = extract.absolute()
+    extract = extract.absolute()  # workers may run in another folder
+    default_config = None if default_config is None else Path(default_config).absolute()
     stamp = _batch_stamp(extract)
     _open_batchdir(outdir, stamp, overwrite)
     results: dict[str, ParkResult] = {}
     todo: list[ParkSpec] = []
     for spec in specs:
-        summary = _done_before(outdir, spec)
+        summary = _done_before(outdir, spec, default_config)
         if summary is None:
             todo.append(spec)
         else:
@@ -606,11 +613,11 @@ def _executor(
     workers: int | None, scheduler: str | None, client: Any, n_parks: int
 ) -> Iterator[tuple[Submit, int | str | None]]:
     """A function that runs the parks and yields their results as they finish, and who runs them."""
-    if workers == 0 and client is None:
-        yield _in_process, 0
+    if client is None and (workers == 0 or (workers is None and scheduler is None and n_parks == 1)):
+        yield _in_process, 0  # one park: starting a cluster would cost more than it saves
         return
     # Dask is heavy to import (about a second): only batch runs need it
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     chatty = logging.getLogger("distributed")  # set to INFO when imported; the batch reports progress
     chatty.setLevel(max(chatty.getEffectiveLevel(), logging.WARNING))
@@ -629,11 +636,19 @@ def _executor(
             yield _on_dask(remote), scheduler
         return
     n = workers or max(1, min(os.cpu_count() or 1, n_parks))
-    with (
-        LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-        Client(cluster) as local,
-    ):
+    with local_client(n) as local:
         yield _on_dask(local), n
+
+
+@contextlib.contextmanager
+def local_client(workers: int) -> Iterator[Any]:
+    """A ``dask.distributed.Client`` of a ``LocalCluster`` on this machine: ``workers`` processes of
+    one thread each (a park's stages hold the GIL much of the time), no dashboard (no port to take)."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, Client(cluster) as client:
+        yield client
 
 
 def _in_process(
