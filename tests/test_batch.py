@@ -7,6 +7,7 @@ Real data: three small parks of the Berlin-Adlershof extract (buffer 350 m, as t
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import geopandas as gpd
@@ -180,7 +181,7 @@ def test_ranking_has_one_row_per_park(first):
 def test_batch_summary_equals_a_single_assess_byte_for_byte(first, adlershof, tmp_path, slug):
     out, _ = first
     run = json.loads((out / slug / "run.json").read_text(encoding="utf-8"))
-    args = run["command"].split()
+    args = shlex.split(run["command"])
     assert args[:3] == ["parkscope", "assess", str(adlershof)] and args[-2:] == ["-o", "OUTDIR"]
     single = tmp_path / "single"
     assert main([*args[1:-2], "--no-report", "-q", "-o", str(single)]) == 0
@@ -236,6 +237,27 @@ def test_overwrite_restarts_and_other_folders_are_refused(first, adlershof, osm_
         with pytest.raises(InputError, match="not an earlier parkscope result"):
             run_batch(adlershof, two, foreign, workers=0, overwrite=overwrite)
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+def test_cli_prints_a_line_per_park_when_it_resumes(first, adlershof, parks_csv, tmp_path, capsys):
+    out, _ = first
+    copy = tmp_path / "cli"
+    _copy_tree(out, copy)
+    capsys.readouterr()
+    code = main(["batch", str(adlershof), str(parks_csv), "--workers", "0", "--no-report", "-o", str(copy)])
+    err = capsys.readouterr().err
+    assert code == 1 and "2 of 5 parks were not assessed (Paris (outside), Flat polygon)" in err
+    lines = [x for x in err.splitlines() if x.startswith("[")]
+    assert len(lines) == 5 and [x.split()[3] for x in lines] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
+    assert sum(" skipped " in x for x in lines) == 3 and "humboldt-campus/): score " in err
+    assert "5 parks: 3 skipped, 2 failed" in err
+
+
+def test_workers_and_scheduler_together_are_refused(adlershof, parks_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["batch", str(adlershof), str(parks_csv), "--workers", "2", "--scheduler",
+                 "tcp://127.0.0.1:1", "-o", str(out)]) == 2
+    assert "not both" in capsys.readouterr().err and not out.exists()
 
 
 def _copy_tree(src: Path, dst: Path) -> None:

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -400,6 +401,7 @@ def assess_park(
             result.run_info["command"] = assess_command(extract, spec, batchdir, config)
             with atomic_output_dir(batchdir / spec.slug, overwrite=True) as staging:
                 result.write(staging, report=report, overwrite=True)
+                summary = json.loads((staging / "summary.json").read_text(encoding="utf-8"))  # as written
                 write_json(spec.record(default_config), staging / PARK_RECORD)
                 if boundary is not None:
                     shutil.copyfile(boundary, staging / boundary.name)
@@ -409,7 +411,7 @@ def assess_park(
         log.debug("park %s: %s", spec.name, traceback.format_exc())
         return ParkResult(spec.name, spec.slug, "error", f"{type(exc).__name__}: {exc}",
                           time.perf_counter() - t0)
-    return ParkResult(spec.name, spec.slug, "ok", "", time.perf_counter() - t0, result.summary)
+    return ParkResult(spec.name, spec.slug, "ok", "", time.perf_counter() - t0, summary)
 
 
 def _write_boundary(spec: ParkSpec, folder: Path) -> Path:
@@ -436,12 +438,13 @@ def assess_command(
                ("--residents-total", spec.residents_total))
     for flag, value in options:
         if value is not None:
-            args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-    return " ".join(_quote(a) for a in [*args, "-o", "OUTDIR"])
+            args += [flag, _number_text(value) if isinstance(value, float) else str(value)]
+    return shlex.join([*args, "-o", "OUTDIR"])
 
 
-def _quote(arg: str) -> str:
-    return arg if re.fullmatch(r"[\w./:,=+-]+", arg) else "'" + arg.replace("'", "'\\''") + "'"
+def _number_text(value: float) -> str:
+    """A number as typed: ``350`` for 350.0, else every digit (``repr``)."""
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _done_before(batchdir: Path, spec: ParkSpec, config: str | Path | None) -> dict[str, Any] | None:
