@@ -260,6 +260,24 @@ def test_workers_and_scheduler_together_are_refused(adlershof, parks_csv, tmp_pa
     assert "not both" in capsys.readouterr().err and not out.exists()
 
 
+def test_a_park_that_breaks_while_written_leaves_no_folder(adlershof, tmp_path, monkeypatch):
+    def broken(data, path):
+        raise OSError(28, "No space left on device")  # after the assess outputs were staged
+
+    monkeypatch.setattr(batch_module, "write_json", broken)
+    specs = [ParkSpec("Humboldt Campus", "humboldt-campus", "row 2", bbox=HUMBOLDT, buffer_m=350.0)]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / BATCH_MARKER).write_text(json.dumps({"extract": adlershof.name,
+                                                "extract_sha256": batch_module._batch_stamp(adlershof)[
+                                                    "extract_sha256"]}))
+    result = run_batch(adlershof, specs, out, workers=0, report=False)
+    (park,) = result.results
+    assert park.status == "error" and park.message.startswith("OSError") and "No space left" in park.message
+    assert sorted(p.name for p in out.iterdir()) == [BATCH_MARKER, "ranking.csv"]  # nothing half-written
+    assert pd.read_csv(out / "ranking.csv")["status"].tolist() == ["error"]
+
+
 def _copy_tree(src: Path, dst: Path) -> None:
     import shutil
 
