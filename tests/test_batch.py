@@ -175,6 +175,8 @@ def test_ranking_has_one_row_per_park(first):
     assert failed["rank"].isna().all() and list(failed.index) == ["Paris (outside)", "Flat polygon"]
     assert "holds no OpenStreetMap data" in failed.loc["Paris (outside)", "message"]
     assert "no area" in failed.loc["Flat polygon", "message"]
+    # what parkscope warned of, per park (a 350 m buffer is below the 1600 m search radius)
+    assert ok["warnings"].str.contains("smaller than the search radius").all()
 
 
 @pytest.mark.parametrize("slug", ["humboldt-campus", slugify("东畔科创中心")])
@@ -217,6 +219,7 @@ def test_resume_skips_done_parks_and_reruns_failed_and_changed_ones(first, adler
     assert json.loads((copy / "wista-nord" / PARK_RECORD).read_text())["buffer_m"] == 300.0
     ranking = pd.read_csv(copy / "ranking.csv")
     assert len(ranking) == 5 and set(ranking.loc[ranking["rank"].notna(), "status"]) == {"ok", "skipped"}
+    assert ranking.loc[ranking["rank"].notna(), "warnings"].str.contains("search radius").all()  # kept
 
 
 def test_overwrite_restarts_and_other_folders_are_refused(first, adlershof, osm_dir, tmp_path):

@@ -21,6 +21,7 @@ import re
 import shlex
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 import unicodedata
@@ -372,6 +373,7 @@ class ParkResult:
     message: str = ""
     seconds: float = 0.0
     summary: dict[str, Any] | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = ()  # what parkscope warned of while assessing it
 
 
 def assess_park(
@@ -390,8 +392,9 @@ def assess_park(
     t0 = time.perf_counter()
     batchdir = Path(batchdir)
     config = spec.config or (None if default_config is None else str(default_config))
+    warned: list[str] = []
     try:
-        with tempfile.TemporaryDirectory(prefix="parkscope-batch-") as tmp:
+        with _warnings_into(warned), tempfile.TemporaryDirectory(prefix="parkscope-batch-") as tmp:
             boundary = _write_boundary(spec, Path(tmp)) if spec.wkt else None
             result = assess(
                 extract, bbox=spec.bbox, boundary=boundary, buffer_m=spec.buffer_m, config=config,
@@ -402,16 +405,41 @@ def assess_park(
             with atomic_output_dir(batchdir / spec.slug, overwrite=True) as staging:
                 result.write(staging, report=report, overwrite=True)
                 summary = json.loads((staging / "summary.json").read_text(encoding="utf-8"))  # as written
-                write_json(spec.record(default_config), staging / PARK_RECORD)
+                write_json({**spec.record(default_config), "warnings": warned}, staging / PARK_RECORD)
                 if boundary is not None:
                     shutil.copyfile(boundary, staging / boundary.name)
     except ParkscopeError as exc:
-        return ParkResult(spec.name, spec.slug, "failed", str(exc), time.perf_counter() - t0)
+        return ParkResult(spec.name, spec.slug, "failed", str(exc), time.perf_counter() - t0,
+                          warnings=tuple(warned))
     except Exception as exc:  # one park's bug must not stop the others: record it with its trace
         log.debug("park %s: %s", spec.name, traceback.format_exc())
         return ParkResult(spec.name, spec.slug, "error", f"{type(exc).__name__}: {exc}",
-                          time.perf_counter() - t0)
-    return ParkResult(spec.name, spec.slug, "ok", "", time.perf_counter() - t0, summary)
+                          time.perf_counter() - t0, warnings=tuple(warned))
+    return ParkResult(spec.name, spec.slug, "ok", "", time.perf_counter() - t0, summary, tuple(warned))
+
+
+class _Warnings(logging.Handler):
+    """Collects the warnings parkscope logs in this thread (a worker may run parks in threads)."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _warnings_into(messages: list[str]) -> Iterator[None]:
+    """Append to ``messages`` what parkscope warns of while the block runs (still logged as usual)."""
+    handler, logger = _Warnings(messages), logging.getLogger("parkscope")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _write_boundary(spec: ParkSpec, folder: Path) -> Path:
@@ -447,15 +475,19 @@ def _number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _done_before(batchdir: Path, spec: ParkSpec, config: str | Path | None) -> dict[str, Any] | None:
-    """The park's summary if its folder holds a whole result of the same row, else None."""
+def _done_before(batchdir: Path, spec: ParkSpec, config: str | Path | None) -> ParkResult | None:
+    """The park's result if its folder holds a whole result of the same row, else None."""
     folder = batchdir / spec.slug
     try:
         record = json.loads((folder / PARK_RECORD).read_text(encoding="utf-8"))
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return summary if record == json.loads(json.dumps(spec.record(config))) else None
+    wanted = json.loads(json.dumps(spec.record(config)))
+    if not isinstance(record, dict) or {k: record.get(k) for k in wanted} != wanted:
+        return None
+    return ParkResult(spec.name, spec.slug, "skipped", "assessed before", 0.0, summary,
+                      tuple(record.get("warnings") or ()))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -548,11 +580,11 @@ def run_batch(
     results: dict[str, ParkResult] = {}
     todo: list[ParkSpec] = []
     for spec in specs:
-        summary = _done_before(outdir, spec, default_config)
-        if summary is None:
+        before = _done_before(outdir, spec, default_config)
+        if before is None:
             todo.append(spec)
         else:
-            results[spec.slug] = ParkResult(spec.name, spec.slug, "skipped", "assessed before", 0.0, summary)
+            results[spec.slug] = before
     done = 0
     for result in results.values():
         done += 1
@@ -685,7 +717,7 @@ def _on_dask(client: Any) -> Submit:
 # --------------------------------------------------------------------------------------------------
 
 #: The columns of ranking.csv before those of ``parkscope compare`` (docs/batch.md).
-RANKING_COLUMNS = ("rank", "name", "slug", "status", "message", "life_convenience_score",
+RANKING_COLUMNS = ("rank", "name", "slug", "status", "message", "warnings", "life_convenience_score",
                    "life_convenience_score_workers", "life_convenience_score_residents")
 
 
@@ -701,8 +733,9 @@ def ranking_table(results: Sequence[ParkResult]) -> pd.DataFrame:
     extra = ["life_convenience_score_workers", "life_convenience_score_residents"]
     parks = pd.DataFrame(
         [{"name": r.name, "slug": r.slug, "status": r.status, "message": r.message,
+          "warnings": " | ".join(r.warnings),
           **{k: (r.summary or {}).get(k) for k in extra}} for r in results],
-        columns=["name", "slug", "status", "message", *extra],
+        columns=["name", "slug", "status", "message", "warnings", *extra],
     )
     ranked = {slug: i for i, slug in enumerate(figures["outdir"])}
     parks["_order"] = [ranked.get(slug, len(ranked) + i) for i, slug in enumerate(parks["slug"])]
