@@ -19,7 +19,10 @@ import parkscope.batch as batch_module
 from parkscope.batch import (
     BATCH_MARKER,
     PARK_RECORD,
+    RANKING_COLUMNS,
+    ParkResult,
     ParkSpec,
+    ranking_table,
     read_parks,
     run_batch,
     slugify,
@@ -177,6 +180,13 @@ def test_ranking_has_one_row_per_park(first):
     assert "no area" in failed.loc["Flat polygon", "message"]
     # what parkscope warned of, per park (a 350 m buffer is below the 1600 m search radius)
     assert ok["warnings"].str.contains("smaller than the search radius").all()
+
+
+def test_ranking_of_parks_that_all_failed_has_their_rows_and_no_rank():
+    table = ranking_table([ParkResult("A", "a", "failed", "outside"), ParkResult("B", "b", "error", "bug")])
+    assert list(table["name"]) == ["A", "B"] and table["rank"].isna().all()
+    assert list(table.columns[:len(RANKING_COLUMNS)]) == list(RANKING_COLUMNS)
+    assert "coordination_D" in table.columns and table["life_convenience_score"].isna().all()
 
 
 @pytest.mark.parametrize("slug", ["humboldt-campus", slugify("东畔科创中心")])
