@@ -15,6 +15,7 @@ import click
 
 from ._version import __version__
 from .assessment import assess as run
+from .batch import ParkResult, run_batch
 from .ccd import run_ccd
 from .compare import compare_table, display_table, load_summaries, table_records, write_csv
 from .cooperation import analyse_network
@@ -293,6 +294,73 @@ def assess(
         for line in diagnosis_lines(s, result.settings.coverage_minutes):
             click.echo(line, err=True)
         click.echo(f"Wrote {outdir}/", err=True)
+
+
+@cli.command(
+    epilog="\b\nExamples:\n  parkscope batch berlin.osm.pbf parks.csv -o out/parks\n"
+    "  parkscope batch city.osm.pbf parks.gpkg --workers 4 -o out/parks\n"
+    "  parkscope batch city.osm.pbf parks.csv --scheduler tcp://10.0.0.5:8786 -o /shared/out/parks\n"
+    "PARKS.csv: name and bbox (\"W,S,E,N\") or wkt; optional buffer_m, jobs, residents, config. "
+    "docs/batch.md.",
+)
+@click.argument("extract", type=click.Path(path_type=Path))
+@click.argument("parks", type=click.Path(path_type=Path), metavar="PARKS.csv|PARKS.gpkg")
+@click.option("--workers", type=int, metavar="N",
+              help="Worker processes of a local Dask cluster [default: one per CPU]; 0: no Dask.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="A running Dask scheduler; its workers must see EXTRACT, PARKS' files and BATCHDIR.")
+@click.option("-o", "--out", "outdir", required=True, type=click.Path(path_type=Path), metavar="BATCHDIR",
+              help="One folder per park, ranking.csv; an existing batch of the same extract is resumed.")
+@click.option("--overwrite", is_flag=True,
+              help="Delete an existing BATCHDIR first and assess every park again.")
+@click.option("--no-report", is_flag=True, help="Skip each park's report.html.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress messages.")
+def batch(extract: Path, parks: Path, workers: int | None, scheduler: str | None, outdir: Path,
+          overwrite: bool, no_report: bool, quiet: bool) -> None:
+    """Assess every park of a parks table from one extract, in parallel, and rank them.
+
+    Each park gets a folder in BATCHDIR (a slug of its name) holding what `parkscope assess` writes,
+    and ranking.csv holds one row per park. Run the same command again to resume: parks already
+    assessed are kept, the others (and failed ones) assessed. A park that fails is reported in
+    ranking.csv and the others go on (exit 1 at the end); a bad parks table stops before any work
+    (exit 2).
+    """
+    config = Path(LOCAL_CONFIG) if Path(LOCAL_CONFIG).is_file() else None
+    say = _BatchLog(quiet)
+    result = run_batch(extract, parks, outdir, workers=workers, scheduler=scheduler, overwrite=overwrite,
+                       default_config=config, report=not no_report, progress=say)
+    counts = {s: sum(r.status == s for r in result.results) for s in ("ok", "skipped", "failed", "error")}
+    if not quiet:
+        click.echo(f"{len(result.results)} parks: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+                   + f" ({time.perf_counter() - say.t0:.1f} s). Wrote {outdir}/ranking.csv", err=True)
+    if result.failed:
+        names = ", ".join(r.name for r in result.failed[:5]) + (" …" if len(result.failed) > 5 else "")
+        raise ParkscopeError(
+            f"{len(result.failed)} of {len(result.results)} parks were not assessed ({names}); ranking.csv "
+            "gives each one's message. Fix them and run the same command again: parks already assessed "
+            "are kept."
+        )
+
+
+class _BatchLog:
+    """One line per park on stderr: count, status, name and folder, score, elapsed time and ETA."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+        self.ran = 0
+
+    def __call__(self, result: ParkResult, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.t0
+        self.ran += result.status != "skipped"
+        s = result.summary or {}
+        d = (s.get("integration") or {}).get("coordination_D")
+        what = f"score {s.get('life_convenience_score')}, D {d}" if s else result.message.split(". ")[0]
+        eta = f", ETA {elapsed / self.ran * (total - done):.0f} s" if self.ran and done < total else ""
+        click.echo(f"[{elapsed:6.1f} s] {done}/{total} {result.status:7} {result.name} ({result.slug}/): "
+                   f"{what}{eta}", err=True)
 
 
 def _command_line() -> str | None:
