@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -108,6 +108,37 @@ class Reach:
     def within(self, name: str, nodes: np.ndarray) -> float:
         """Total of one of :data:`REACH_COLUMNS` over ``nodes`` (a mask or indices)."""
         return float(self.node_values[nodes, REACH_COLUMNS.index(name)].sum())
+
+
+@dataclass(frozen=True)
+class IndexModel:
+    """How the indicators were scaled and weighted into the sub-indices: what
+    :func:`coupled_indices` used, returned beside its frame and passed on explicitly (to
+    :func:`park_integration`'s ``model`` block, to ``parkscope compare``).
+
+    Attributes
+    ----------
+    scale : str
+        ``reference`` or ``study_area``.
+    reference_version : str or None
+        Version of ``data/reference.toml`` under the reference scale.
+    weights : mapping
+        Key of every indicator used -> its weight (rounded to 6 places), summing to 1 within each
+        subsystem.
+    left_out_sparse, left_out_constant : tuple of str
+        Indicators left out under ``study_area`` as present in too few rows, or equal in all.
+    """
+
+    scale: str
+    reference_version: str | None = None
+    weights: Mapping[str, float] = field(default_factory=dict)
+    left_out_sparse: tuple[str, ...] = ()
+    left_out_constant: tuple[str, ...] = ()
+
+    @property
+    def left_out(self) -> frozenset[str]:
+        """The indicators measured but not used (sparse or constant)."""
+        return frozenset(self.left_out_sparse) | frozenset(self.left_out_constant)
 
 
 #: What a walk reaches, held at the nodes: the columns of :attr:`Reach.node_values`.
@@ -308,7 +339,7 @@ def diagnose_cells(
     valid: np.ndarray,
     settings: DiagnosisSettings,
     cell_status: pd.DataFrame | None = None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, IndexModel]:
     """Sub-indices, coupling coordination, class and lag type of each cell.
 
     Parameters
@@ -325,12 +356,12 @@ def diagnose_cells(
 
     Returns
     -------
-    DataFrame
+    (DataFrame, IndexModel)
         ``industry``, ``city``, ``people`` (U, 0–1), ``coupling_C``, ``development_T``,
         ``coordination_D``, ``coordination_level``, ``coordination_class_zh``,
         ``coordination_class_en``, ``lag_type`` (null where unknown), ``data_status`` (``ok`` | ``thin`` |
-        ``insufficient_data``) and ``data_missing`` (the missing layers, ``;``-separated); plus
-        ``weights`` in ``.attrs``.
+        ``insufficient_data``) and ``data_missing`` (the missing layers, ``;``-separated); and the
+        scale and weights used.
     """
     indicators = active_indicators(values, settings)
     values = mask_unmeasurable(values, indicators, cell_status)
@@ -345,9 +376,9 @@ def diagnose_cells(
     rows = np.nonzero(valid)[0]
     if rows.size < 2:
         log.warning("fewer than two cells with walk nodes: no diagnosis")
-        out.attrs["weights"], out.attrs["left_out_sparse"], out.attrs["left_out_constant"] = {}, [], []
+        model = IndexModel(settings.scale)
     else:
-        result = coupled_indices(values.iloc[rows], indicators, settings)
+        result, model = coupled_indices(values.iloc[rows], indicators, settings)
         for col, src in (
             *((sub, f"U_{sub}") for sub in SUBSYSTEMS),
             ("coupling_C", "C"), ("development_T", "T"), ("coordination_D", "D"),
@@ -355,7 +386,6 @@ def diagnose_cells(
             ("coordination_class_en", "class_en"), ("lag_type", "lag_type"),
         ):
             out.iloc[rows, out.columns.get_loc(col)] = result[src].to_numpy()
-        out.attrs.update(result.attrs)
     if cell_status is not None:
         for sub, layer in KEY_LAYER.items():
             out.loc[(cell_status[layer] == "missing").to_numpy(), sub] = np.nan
@@ -364,7 +394,7 @@ def diagnose_cells(
     out.loc[unknown, "coordination_level"] = 0
     out.loc[unknown, ["coordination_class_zh", "coordination_class_en", "lag_type"]] = None
     out["data_status"], out["data_missing"] = cell_data_status(cell_status, valid, unknown)
-    return out
+    return out, model
 
 
 def cell_data_status(
@@ -391,7 +421,7 @@ def cell_data_status(
 
 def coupled_indices(
     values: pd.DataFrame, indicators: list[Indicator], settings: DiagnosisSettings
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, IndexModel]:
     """U of each subsystem, C, T, D, class and lag type of every row of raw indicator values.
 
     The shared core of the cell diagnosis (rows = cells) and of benchmarking (rows = parks,
@@ -413,11 +443,10 @@ def coupled_indices(
 
     Returns
     -------
-    DataFrame
+    (DataFrame, IndexModel)
         ``U_industry``, ``U_city``, ``U_people``, ``C``, ``T``, ``D``, ``level`` (nullable
-        integer), ``class_zh``, ``class_en``, ``lag_type``; ``attrs``: ``scale``,
-        ``reference_version`` (or None), ``weights`` (summing to 1 within each subsystem),
-        ``left_out_sparse``, ``left_out_constant``.
+        integer), ``class_zh``, ``class_en``, ``lag_type``; and the scale, reference version,
+        weights and left-out indicators (:class:`IndexModel`).
     """
     if settings.scale == "reference":
         reference = load_reference()
@@ -444,14 +473,11 @@ def coupled_indices(
     )
     result = _couple_rows(U, settings)
     result.index = values.index
-    result.attrs = {
-        "scale": settings.scale,
-        "reference_version": version,
-        "weights": {k: round(float(v), 6) for k, v in weights.items()},
-        "left_out_sparse": sparse,
-        "left_out_constant": constant,
-    }
-    return result
+    model = IndexModel(
+        settings.scale, version, {k: round(float(v), 6) for k, v in weights.items()}, tuple(sparse),
+        tuple(constant),
+    )
+    return result, model
 
 
 def _reference_bounds(
@@ -581,6 +607,7 @@ def couple(U: np.ndarray, settings: DiagnosisSettings) -> tuple[float, float, fl
 def park_integration(
     cells: pd.DataFrame,
     diag: pd.DataFrame,
+    model: IndexModel,
     in_catchment: np.ndarray,
     reach: Reach,
     within_m: float,
@@ -598,7 +625,8 @@ def park_integration(
     (``park_counts`` when given — e.g. the buildings standing in the park — else cell totals
     weighted by the share of each cell inside the park). ``indicators`` holds the park's raw value
     of every indicator (the overlap-weighted mean over its cells), which ``parkscope compare
-    --reference parks`` normalises across a set of parks.
+    --reference parks`` normalises across a set of parks. ``model`` is what :func:`diagnose_cells`
+    returned beside ``diag`` (the scale and weights, recorded in the ``model`` block).
     """
     w, ok = park_cell_weights(cells)
     U, missing = park_subindices(diag, w, ok, settings, quality)
@@ -654,11 +682,11 @@ def park_integration(
             None if values is None else mask_unmeasurable(
                 values, active_indicators(values, settings), quality.cell_status if quality else None
             ),
-            w, ok, settings, diag.attrs,
+            w, ok, settings, model,
         ),
         "model": {
             "scale": settings.scale,
-            "reference_version": diag.attrs.get("reference_version"),
+            "reference_version": model.reference_version,
             "weights": settings.weights,
             "coupling": settings.coupling,
             "coupling_exponent": settings.coupling_exponent,
@@ -666,9 +694,9 @@ def park_integration(
             "shift": settings.shift,
             "log_transform": settings.log_transform,
             "employment_rate": settings.employment_rate,
-            "indicator_weights": diag.attrs.get("weights", {}),
-            "left_out_sparse": diag.attrs.get("left_out_sparse", []),
-            "left_out_constant": diag.attrs.get("left_out_constant", []),
+            "indicator_weights": dict(model.weights),
+            "left_out_sparse": list(model.left_out_sparse),
+            "left_out_constant": list(model.left_out_constant),
             "min_presence": settings.min_presence,
         },
     }
@@ -810,7 +838,7 @@ def verdict_within_error(
     for sj in sorted({1 / fj, fj}):
         for sr in sorted({1 / fr, fr}):
             scaled = scale_counts(values, sj, sr, settings.employment_rate)
-            diag = diagnose_cells(scaled, valid, settings, quality.cell_status if quality else None)
+            diag, _ = diagnose_cells(scaled, valid, settings, quality.cell_status if quality else None)
             U, missing = park_subindices(diag, w, ok, settings, quality)
             if missing or not np.isfinite(U).all():
                 continue
@@ -824,12 +852,12 @@ def verdict_within_error(
 
 def _park_indicator_values(
     values: pd.DataFrame | None, w: np.ndarray, ok: np.ndarray, settings: DiagnosisSettings,
-    attrs: Mapping[str, Any],
+    model: IndexModel,
 ) -> dict[str, dict[str, Any]]:
     """Raw park value of each measured indicator: the mean over the park's cells weighted by overlap."""
     if values is None or not ok.any():
         return {}
-    left_out = set(attrs.get("left_out_sparse", [])) | set(attrs.get("left_out_constant", []))
+    left_out = model.left_out
     out = {}
     for ind in active_indicators(values, settings):
         v = values[ind.key].to_numpy(dtype=np.float64)

@@ -35,6 +35,7 @@ from .area import (
 from .config import Settings, load_settings
 from .cooperation import analyse_network
 from .diagnosis import (
+    IndexModel,
     Reach,
     cell_indicators,
     diagnose_cells,
@@ -197,6 +198,7 @@ class Diagnosis:
     five_park: Mapping[str, Any]
     cells: gpd.GeoDataFrame  # the score cells with the indicators, diagnosis and data measures
     collaboration: Mapping[str, Any] | None = None  # the park in its collaboration network
+    model: IndexModel | None = None  # the scale and weights of the sub-indices
 
 
 # --------------------------------------------------------------------------------------------------
@@ -532,13 +534,12 @@ def diagnosis(
         per_km2 = settings.diagnosis.user_indicators[name]["per_km2"]
         values[f"user_{name}"] = total / (cells["area_m2"].to_numpy() / 1e6) if per_km2 else total
     has_nodes = cells["n_nodes"].to_numpy() > 0
-    diag = diagnose_cells(values, has_nodes, settings.diagnosis, quality.cell_status)
+    diag, model = diagnose_cells(values, has_nodes, settings.diagnosis, quality.cell_status)
     in_catchment = catchment(network, np.nonzero(sc.park_nodes)[0], cover)
     with_counts = pd.concat([diag, values[["jobs", "residents"]]], axis=1)
-    with_counts.attrs = dict(diag.attrs)
     integration = park_integration(
-        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, pop.sources, pop.park_counts,
-        values, quality=quality,
+        cells, with_counts, model, in_catchment, reach, cover, settings.diagnosis, pop.sources,
+        pop.park_counts, values, quality=quality,
     )
     integration["within_error"] = verdict_within_error(
         cells, values, has_nodes, settings.diagnosis, quality,
@@ -568,7 +569,7 @@ def diagnosis(
         geometry="geometry",
         crs=cells.crs,
     )
-    return Diagnosis(values, reach, diag, integration, five_park, full, collab)
+    return Diagnosis(values, reach, diag, integration, five_park, full, collab, model)
 
 
 def build_summary(
