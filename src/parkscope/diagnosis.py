@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -47,8 +47,18 @@ from .indices import development_index as development
 from .network import WalkNetwork
 from .quality import FIXES, DataQuality
 from .reference import Reference, ScaledIndicator, load_reference, nan_weighted_index, scale_to_reference
+from .vocabulary import (
+    DEFAULT_MINUTES,
+    INDICATORS,
+    KEY_LAYER,
+    LAG_LABELS,
+    SUBSYSTEMS,
+    Indicator,
+    default_key,
+    named,
+    within_name,
+)
 from .vocabulary import INDICATOR_BY_KEY as INDICATOR_BY_KEY  # re-exported: the diagnosis's words
-from .vocabulary import INDICATORS, KEY_LAYER, LAG_LABELS, SUBSYSTEMS, Indicator
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -157,6 +167,7 @@ def cell_indicators(
     within_m: float,
     settings: DiagnosisSettings,
     on_batch: Callable[[int, int], None] | None = None,
+    minutes: float = DEFAULT_MINUTES,
 ) -> tuple[pd.DataFrame, Reach]:
     """Raw indicator values per cell (no normalisation yet).
 
@@ -180,13 +191,16 @@ def cell_indicators(
     settings : DiagnosisSettings
     on_batch : callable, optional
         Progress of the 15-minute reach computation: (cells done, cells in all).
+    minutes : float
+        The coverage walk in minutes (``within_m`` walked): it names what is counted within it.
 
     Returns
     -------
     (DataFrame, Reach)
         One row per cell, same order as ``cells``: the columns of :data:`INDICATORS` that can be
         measured, plus ``jobs``, ``residents``, ``jobs_15min``, ``residents_15min``,
-        ``jobs_housing_ratio_15min`` and the floor areas.
+        ``jobs_housing_ratio_15min`` and the floor areas. Names of what is counted within the walk
+        carry ``minutes`` (:func:`parkscope.vocabulary.within_name`: ``firms_10min`` for 10).
     """
     crs = network.crs
     cells_metric = cells.geometry.to_crs(crs)
@@ -221,9 +235,9 @@ def cell_indicators(
     reached = dict(zip(REACH_COLUMNS, reach_sums(network, rep, node_values, within_m, on_batch=on_batch).T,
                        strict=True))
     for column in REACH_COLUMNS:
-        out[f"{column}_15min"] = reached[column]
+        out[within_name(column, minutes)] = reached[column]
     jobs, residents = reached["jobs"], reached["residents"]
-    out["jobs_housing_ratio_15min"] = np.where(
+    out[within_name("jobs_housing_ratio", minutes)] = np.where(
         residents > 0, jobs / np.where(residents > 0, residents, 1.0), np.nan
     )
     out["jobs_housing_balance"] = jobs_housing_balance(jobs, residents, settings.employment_rate)
@@ -290,11 +304,13 @@ def user_indicator_list(settings: DiagnosisSettings) -> list[Indicator]:
 
 
 def active_indicators(values: pd.DataFrame, settings: DiagnosisSettings) -> list[Indicator]:
-    """The indicators that were measured and are not disabled in the settings."""
+    """The indicators that were measured and are not disabled in the settings, named as the
+    columns of ``values`` name them (``firms_10min`` for a 10-minute coverage walk)."""
+    columns = {default_key(str(c)): str(c) for c in values.columns}
     return [
-        i
+        i if columns[i.key] == i.key else replace(i, key=columns[i.key])
         for i in [*INDICATORS, *user_indicator_list(settings)]
-        if i.key in values.columns and i.key not in settings.disabled_indicators
+        if i.key in columns and i.key not in settings.disabled_indicators
     ]
 
 
@@ -488,7 +504,7 @@ def _reference_bounds(
     for name, u in settings.user_indicators.items():
         if u.get("lo") is not None and u.get("hi") is not None:
             bounds[f"user_{name}"] = (float(u["lo"]), float(u["hi"]))
-    return {i.key: bounds[i.key] for i in indicators if i.key in bounds}
+    return {i.key: bounds[default_key(i.key)] for i in indicators if default_key(i.key) in bounds}
 
 
 def _per_subsystem(raw: Mapping[str, float], used: list[Indicator]) -> dict[str, float]:
@@ -502,7 +518,9 @@ def _fixed_weights(used: list[Indicator], settings: DiagnosisSettings) -> dict[s
     if settings.weights == "equal":
         return _per_subsystem({i.key: 1.0 for i in used}, used)
     if settings.weights in ("given", "ahp"):
-        return _per_subsystem({i.key: settings.indicator_weights.get(i.key, 1.0) for i in used}, used)
+        return _per_subsystem(
+            {i.key: settings.indicator_weights.get(default_key(i.key), 1.0) for i in used}, used
+        )
     return None
 
 
@@ -521,7 +539,7 @@ def _reference_weights(
     raw = {}
     for i in used:
         own = [shipped[j.key] for j in INDICATORS if j.subsystem == i.subsystem and j.key in shipped]
-        raw[i.key] = shipped.get(i.key, float(np.mean(own)) if own else 1.0)
+        raw[i.key] = shipped.get(default_key(i.key), float(np.mean(own)) if own else 1.0)
     return _per_subsystem(raw, used)
 
 
@@ -798,15 +816,16 @@ def scale_counts(values: pd.DataFrame, jobs_by: float, residents_by: float, empl
     """The cell values with every jobs figure times ``jobs_by`` and every residents figure times
     ``residents_by`` (densities and walk sums are proportional to them; the balance is recomputed)."""
     out = values.copy()
-    for col in ("jobs", "job_density", "jobs_15min"):
-        if col in out:
-            out[col] = out[col] * jobs_by
-    for col in ("residents", "resident_density", "residents_15min"):
-        if col in out:
-            out[col] = out[col] * residents_by
-    if {"jobs_15min", "residents_15min"} <= set(out.columns):
+    by_key = {default_key(str(c)): c for c in out.columns}  # jobs_15min under any minutes
+    for key in ("jobs", "job_density", "jobs_15min"):
+        if key in by_key:
+            out[by_key[key]] = out[by_key[key]] * jobs_by
+    for key in ("residents", "resident_density", "residents_15min"):
+        if key in by_key:
+            out[by_key[key]] = out[by_key[key]] * residents_by
+    if {"jobs_15min", "residents_15min"} <= set(by_key):
         out["jobs_housing_balance"] = jobs_housing_balance(
-            out["jobs_15min"].to_numpy(), out["residents_15min"].to_numpy(), employment_rate
+            out[by_key["jobs_15min"]].to_numpy(), out[by_key["residents_15min"]].to_numpy(), employment_rate
         )
     return out
 
@@ -915,6 +934,7 @@ def park_measures(
     park_score: float,
     settings: DiagnosisSettings,
     quality: DataQuality | None = None,
+    minutes: float = DEFAULT_MINUTES,
 ) -> dict[str, float | None]:
     """Park-level values of the OpenStreetMap indicators of the five-park scorecard.
 
@@ -930,11 +950,13 @@ def park_measures(
         The ``integration`` block (jobs in the park, jobs and residents within reach).
     park_score : float
         The park's life-convenience score.
+    minutes : float
+        The coverage walk in minutes: it names what is counted within it (``bike_share_10min``).
 
     Returns
     -------
     dict
-        Indicator key -> value, None where it cannot be measured.
+        Indicator name -> value, None where it cannot be measured.
     """
     crs = network.crs
     park_area = float(shapely.area(park_m))
@@ -1009,7 +1031,7 @@ def park_measures(
             status = [quality.status(layer) for layer in layers]
             if "missing" in status or ("thin" in status and out.get(key) == 0):
                 out[key] = None
-    return out
+    return {named(key, minutes): value for key, value in out.items()}
 
 
 #: The input layers each park measure of the five-park scorecard rests on.

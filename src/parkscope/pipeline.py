@@ -278,7 +278,8 @@ def prepare(
     return Request(
         extract=extract, settings=settings, area=area, population_params=pop_params, country=country,
         counts=requests, tables=tables, user_tables=user_tables,
-        park_data=read_park_data(settings.park_data), declared_bounds=declared, attribution=given,
+        park_data=read_park_data(settings.park_data, statistics=settings.park_statistics),
+        declared_bounds=declared, attribution=given,
         cooperation=None if cooperation is None else Path(cooperation),
     )
 
@@ -361,7 +362,8 @@ def scores(req: Request, walk: Walk, acc: Access) -> Scores:
     nodes = gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(network.lon, network.lat), crs=4326)
     cell_values = pd.DataFrame({"lon": network.lon, "lat": network.lat, "score": score, **share_cols})
     cells = aggregate_to_cells(
-        cell_values, ["score", *share_cols], area.analysis, area.park, settings.h3_resolution, area.crs
+        cell_values, ["score", *share_cols], area.analysis, area.park, settings.h3_resolution, area.crs,
+        cell_of_node=walk.node_cells,  # computed once, in walk_network
     )
     amenities = _amenity_frame(walk)
     park_nodes = (
@@ -527,6 +529,7 @@ def diagnosis(
     values, reach = cell_indicators(
         cells, network, walk.node_cells, acc.distances, pop.features, pop.counts["jobs"],
         pop.counts["residents"], pop.buildings, cover, settings.diagnosis, on_batch=on_batch,
+        minutes=settings.coverage_minutes,
     )
     for name, table in req.user_tables.items():
         total = allocate_to_cells(table, cells[["h3", "geometry"]], area.crs).reindex(
@@ -548,13 +551,13 @@ def diagnosis(
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
     measures = park_measures(
         park_m, cells, values, network, in_catchment, reach, pop.features, pop.buildings, integration,
-        sc.park_score, settings.diagnosis, quality=quality,
+        sc.park_score, settings.diagnosis, quality=quality, minutes=settings.coverage_minutes,
     )
     user_values = dict(req.park_data)
     from_network = collab is not None and "cooperation_agreements" not in user_values
     if from_network:
         user_values["cooperation_agreements"] = float(collab["partners"])
-    five_park = scorecard(measures, user_values)
+    five_park = scorecard(measures, user_values, minutes=settings.coverage_minutes)
     if from_network:
         entry = five_park["open"]["indicators"]["cooperation_agreements"]
         entry["source"] = "network"
@@ -612,7 +615,7 @@ def build_summary(
         "data_quality": quality.summary(),
         "integration": dg.integration,
         "five_park": dg.five_park,
-        "park_statistics": park_statistics(settings.park_data, area.park_area_m2()),
+        "park_statistics": park_statistics(settings.park_statistics, area.park_area_m2()),
         "cooperation": dg.collaboration,
         "buildings": {
             "count": int(len(buildings)),
