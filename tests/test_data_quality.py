@@ -226,7 +226,7 @@ def test_a_missing_key_layer_makes_the_sub_index_unknown_not_zero():
     status.loc[:9, "jobs"] = "missing"
     status.loc[10:14, "buildings"] = "missing"
     settings = load_settings().diagnosis
-    diag = diagnose_cells(values, np.ones(n, bool), settings, status)
+    diag, _ = diagnose_cells(values, np.ones(n, bool), settings, status)
     assert diag.loc[:9, "industry"].isna().all() and diag.loc[:9, "coordination_D"].isna().all()
     assert diag.loc[:9, "lag_type"].isna().all() and diag.loc[:9, "coordination_class_en"].isna().all()
     assert (diag.loc[:9, "data_status"] == "insufficient_data").all()

@@ -45,7 +45,7 @@ def _values(industry: list[float], city: list[float], people: list[float]) -> pd
 def test_diagnose_cells_reads_lag_types_and_matches_the_formulas():
     values = _values([0.0, 10.0, 5.0, 10.0], [10.0, 0.0, 5.0, 10.0], [5.0, 5.0, 5.0, 10.0])
     settings = replace(SETTINGS, log_transform=False)
-    diag = diagnose_cells(values, np.array([True, True, True, True]), settings)
+    diag, _ = diagnose_cells(values, np.array([True, True, True, True]), settings)
     # one indicator per subsystem: U is the min-max normalised indicator
     assert diag["industry"].tolist() == pytest.approx([0.0, 1.0, 0.5, 1.0])
     assert diag["city"].tolist() == pytest.approx([1.0, 0.0, 0.5, 1.0])
@@ -63,7 +63,7 @@ def test_diagnose_cells_reads_lag_types_and_matches_the_formulas():
 
 def test_cells_without_walk_nodes_are_not_diagnosed():
     values = _values([0.0, 10.0, 5.0], [10.0, 0.0, 5.0], [1.0, 2.0, 3.0])
-    diag = diagnose_cells(values, np.array([True, False, True]), replace(SETTINGS, log_transform=False))
+    diag, _ = diagnose_cells(values, np.array([True, False, True]), replace(SETTINGS, log_transform=False))
     assert np.isnan(diag.loc[1, "coordination_D"]) and diag.loc[1, "lag_type"] is None
     # the reference set is the diagnosed cells only: cell 2 is now the max of industry
     assert diag.loc[2, "industry"] == pytest.approx(1.0)
@@ -71,8 +71,8 @@ def test_cells_without_walk_nodes_are_not_diagnosed():
 
 def test_log_transform_changes_the_normalised_index_of_skewed_counts():
     values = _values([0.0, 9.0, 99.0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
-    plain = diagnose_cells(values, np.ones(3, bool), replace(SETTINGS, log_transform=False))
-    logged = diagnose_cells(values, np.ones(3, bool), SETTINGS)
+    plain, _ = diagnose_cells(values, np.ones(3, bool), replace(SETTINGS, log_transform=False))
+    logged, _ = diagnose_cells(values, np.ones(3, bool), SETTINGS)
     assert plain.loc[1, "industry"] == pytest.approx(9 / 99)
     assert logged.loc[1, "industry"] == pytest.approx(np.log(10) / np.log(100))
 
@@ -123,7 +123,7 @@ def test_ahp_weights_from_the_config_reach_the_diagnosis(tmp_path):
     assert s.indicator_weights["life_convenience"] == 1.0  # city not covered: equal
     values = pd.DataFrame({"job_density": [0.0, 10.0, 5.0], "firms_15min": [10.0, 0.0, 5.0],
                            "life_convenience": [1.0, 2.0, 3.0], "resident_density": [1.0, 2.0, 3.0]})
-    diag = diagnose_cells(values, np.ones(3, bool), replace(s, log_transform=False, scale="study_area"))
+    diag, _ = diagnose_cells(values, np.ones(3, bool), replace(s, log_transform=False, scale="study_area"))
     assert diag["industry"].tolist() == pytest.approx([0.25, 0.75, 0.5], abs=1e-3)
     cfg.write_text(
         '[diagnosis]\nweights = "ahp"\n[diagnosis.ahp.city]\n'

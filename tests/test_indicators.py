@@ -121,9 +121,7 @@ def test_reach_sums_match_a_full_dijkstra_on_real_streets(helsinki_net):
     values = rng.integers(0, 5, size=(net.n_nodes, 2)).astype(float)
     sources = rng.choice(net.n_nodes, 20, replace=False)
     got = reach_sums(net, sources, values, within_m=600.0, batch=7)
-    from parkscope.indicators import _graph
-
-    full = dijkstra(_graph(net), indices=sources)
+    full = dijkstra(net.graph, indices=sources)
     want = (full <= 600.0).astype(float) @ values
     assert np.array_equal(got, want)
     assert (got > 0).any()

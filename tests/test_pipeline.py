@@ -27,6 +27,8 @@ from parkscope.pipeline import (
     scores,
     walk_network,
 )
+from parkscope.qgis import field_aliases
+from parkscope.reference import load_reference
 
 CENTRE = "-51.232,-30.034,-51.220,-30.026"  # Porto Alegre, Centro Histórico
 
@@ -95,3 +97,20 @@ def test_names_follow_the_coverage_minutes(osm_dir, tmp_path):
     fields = pyogrio.read_info(out / "cells.gpkg", layer="cells")["fields"]
     assert "share10_dining" in list(fields)
     assert "within a 10-minute walk" in (out / "report.html").read_text(encoding="utf-8")
+    # what is counted within the walk says 10 as well: cell columns, indicators, scorecard, QGIS names
+    within = {"jobs_10min", "residents_10min", "firms_10min", "innovation_sites_10min",
+              "jobs_housing_ratio_10min"}
+    assert within <= set(a.cells.columns) and not any(c.endswith("_15min") for c in a.cells.columns)
+    assert within <= set(fields)
+    indicators = a.summary["integration"]["indicators"]
+    assert "firms_10min" in indicators and not any(k.endswith("_15min") for k in indicators)
+    five = a.summary["five_park"]
+    assert {"bike_share_10min", "ev_charging_10min"} <= set(five["smart"]["indicators"])
+    sites = five["innovative"]["indicators"]["innovation_sites_10min"]
+    assert "10-minute" in sites["en"] and "10分钟" in sites["zh"]
+    assert "Firms and workplaces mapped within 10 min" in field_aliases(["firms_10min"], [])["firms_10min"]
+    # the reference scale finds them under their 15-minute keys (data/reference.toml)
+    weights = a.summary["integration"]["model"]["indicator_weights"]
+    shipped = load_reference().entropy_weights(True)
+    assert weights["firms_10min"] / weights["job_density"] == pytest.approx(
+        shipped["firms_15min"] / shipped["job_density"], rel=1e-4)

@@ -243,9 +243,7 @@ def join_to_network(
         joined["offset_m"] = np.zeros(0)
         return network, joined
     if mode == "node":
-        from scipy.spatial import cKDTree
-
-        dist, idx = cKDTree(np.column_stack([network.x, network.y])).query(np.column_stack([px, py]))
+        dist, idx = network.node_tree.query(np.column_stack([px, py]))
         joined["node_index"] = idx.astype(np.int64)
         joined["node_id"] = network.node_id[idx]
         joined["offset_m"] = dist

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DiagnosisSettings
-from .diagnosis import Indicator, coupled_indices
+from .diagnosis import IndexModel, Indicator, coupled_indices
 from .errors import InputError
 from .io import atomic_output
 from .parkstats import FLAT_COLUMNS, benchmark_indicators, flat_values
@@ -259,7 +259,7 @@ def _label(name: str, outdir: str | None) -> str:
 REFERENCES = ("own", "parks")
 
 
-def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame, IndexModel]:
     """Industry, city and people indices of each park relative to the set of parks compared.
 
     Each park's raw indicator values (``integration.indicators`` of its summary: the park's
@@ -270,10 +270,10 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame
+    (DataFrame, IndexModel)
         One row per summary, in input order: ``industry``, ``city``, ``people``, ``coupling_C``,
-        ``development_T``, ``coordination_D``, ``level``, ``class_en``, ``class_zh``, ``lag_type``.
-        ``attrs["indicators"]`` lists the indicators used.
+        ``development_T``, ``coordination_D``, ``level``, ``class_en``, ``class_zh``, ``lag_type``;
+        and the scale and weights used (the keys of ``weights`` are the indicators used).
     """
 
     if len(summaries) < 2:
@@ -310,7 +310,7 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
         log_transform=bool(model.get("log_transform", True)),
         min_presence=0.0,  # a handful of parks: every indicator that differs counts
     )
-    result = coupled_indices(values, indicators, settings)
+    result, index_model = coupled_indices(values, indicators, settings)
     out = pd.DataFrame(
         {
             "industry": result["U_industry"], "city": result["U_city"], "people": result["U_people"],
@@ -319,8 +319,7 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
             "lag_type": result["lag_type"],
         }
     )
-    out.attrs["indicators"] = [k for k in common if k not in result.attrs["left_out_constant"]]
-    return out
+    return out, index_model
 
 
 def compare_table(
@@ -370,12 +369,12 @@ def compare_table(
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
     bench_note = None
     if reference == "parks":
-        bench = benchmark_indices(summaries)
+        bench, bench_model = benchmark_indices(summaries)
         for col in bench.columns:
             frame[col] = bench[col].to_numpy()
         bench_note = (
             "industry, city, people, C, T, D, class and lag type are relative to the parks compared "
-            f"(indicators: {', '.join(bench.attrs['indicators'])})."
+            f"(indicators: {', '.join(bench_model.weights)})."
         )
     if len(frame):
         # the same park name twice (two runs, two bboxes): name each by its folder as well

@@ -5,15 +5,17 @@ from __future__ import annotations
 import copy
 import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .ahp import ahp_weights
 from .errors import ConfigError, InputError
-from .parkstats import PARK_STAT_KEYS, SCORED_DERIVED, read_statistics
-from .vocabulary import INDICATOR_BY_KEY, PARK_DATA_FILE_KEYS, PARK_DATA_USER_KEYS, SUBSYSTEMS
+from .parkstats import PARK_STAT_KEYS, SCORED_DERIVED, ParkStatistics, read_statistics
+from .vocabulary import INDICATOR_BY_KEY, PARK_DATA_FILE_KEYS, PARK_DATA_USER_KEYS, SUBSYSTEMS, default_key
 
 DECAYS = ("cosine", "linear")
 POLYGON_ACCESS = ("point", "edge")
@@ -183,6 +185,17 @@ class Settings:
     def category_keys(self) -> list[str]:
         """Category keys in taxonomy order."""
         return [c.key for c in self.categories]
+
+    @cached_property
+    def park_statistics(self) -> ParkStatistics:
+        """The statistics of ``park_data`` (output, land area, employees…), parsed once.
+
+        :func:`load_settings` parses them while checking the file (so that errors name it) and keeps
+        the result here; settings built otherwise parse them on first use. The scorecard
+        (:func:`parkscope.fivepark.read_park_data`) and the ``park_statistics`` block of summary.json
+        read this one parse.
+        """
+        return read_statistics(self.park_data)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data view for provenance (JSON serialisable)."""
@@ -375,12 +388,31 @@ def _build(raw: dict[str, Any], source: str) -> Settings:
         population=copy.deepcopy(raw.get("population", {})),
         park_data=copy.deepcopy(raw.get("park_data", {})),
     )
-    check_park_data(settings.park_data, source)
+    statistics = check_park_data(settings.park_data, source)
     _validate(settings, source)
+    settings.__dict__["park_statistics"] = statistics  # the cached property's value: parsed once, here
     return settings
 
 
+def _indicator_keys(d: dict[str, Any]) -> dict[str, Any]:
+    """``[diagnosis]`` with indicators named for any coverage minutes (``firms_10min``) under their
+    keys (``firms_15min``: :func:`parkscope.vocabulary.default_key`)."""
+    out = dict(d)
+    if isinstance(d.get("indicator_weights"), dict):
+        out["indicator_weights"] = {default_key(str(k)): v for k, v in d["indicator_weights"].items()}
+    if isinstance(d.get("disabled_indicators"), list):
+        out["disabled_indicators"] = [default_key(str(k)) for k in d["disabled_indicators"]]
+    if isinstance(d.get("ahp"), dict):
+        out["ahp"] = {
+            sub: {**t, "indicators": [default_key(str(k)) for k in t["indicators"]]}
+            if isinstance(t, dict) and isinstance(t.get("indicators"), list) else t
+            for sub, t in d["ahp"].items()
+        }
+    return out
+
+
 def _diagnosis(d: dict[str, Any], source: str) -> DiagnosisSettings:
+    d = _indicator_keys(d)
     problems = []
     if d.get("scale", "reference") not in SCALES:
         problems.append(f"diagnosis.scale must be one of {', '.join(SCALES)}")
@@ -464,8 +496,12 @@ def split_spec(spec: str | Path) -> tuple[Path, str | None]:
     return Path(head).expanduser(), (tail.strip() or None)
 
 
-def check_park_data(park_data: dict[str, Any], source: str) -> None:
-    """Check the names and units of ``[park_data]`` (its files are read later, once, by the pipeline).
+def check_park_data(
+    park_data: Mapping[str, Any], source: str, statistics: ParkStatistics | None = None
+) -> ParkStatistics:
+    """Check the names and units of ``[park_data]`` (its files are read later, once, by the pipeline);
+    return its statistics, parsed (``statistics``, when given, are those parsed before: the names
+    are checked, the figures not parsed again).
 
     Raises
     ------
@@ -482,7 +518,7 @@ def check_park_data(park_data: dict[str, Any], source: str) -> None:
             )
         if key not in known:
             raise unknown_key_error(key, known, "[park_data]", source)
-    read_statistics(park_data, source)
+    return statistics if statistics is not None else read_statistics(park_data, source)
 
 
 def _user_indicators(raw: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -47,8 +47,18 @@ from .indices import development_index as development
 from .network import WalkNetwork
 from .quality import FIXES, DataQuality
 from .reference import Reference, ScaledIndicator, load_reference, nan_weighted_index, scale_to_reference
+from .vocabulary import (
+    DEFAULT_MINUTES,
+    INDICATORS,
+    KEY_LAYER,
+    LAG_LABELS,
+    SUBSYSTEMS,
+    Indicator,
+    default_key,
+    named,
+    within_name,
+)
 from .vocabulary import INDICATOR_BY_KEY as INDICATOR_BY_KEY  # re-exported: the diagnosis's words
-from .vocabulary import INDICATORS, KEY_LAYER, LAG_LABELS, SUBSYSTEMS, Indicator
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -110,6 +120,37 @@ class Reach:
         return float(self.node_values[nodes, REACH_COLUMNS.index(name)].sum())
 
 
+@dataclass(frozen=True)
+class IndexModel:
+    """How the indicators were scaled and weighted into the sub-indices: what
+    :func:`coupled_indices` used, returned beside its frame and passed on explicitly (to
+    :func:`park_integration`'s ``model`` block, to ``parkscope compare``).
+
+    Attributes
+    ----------
+    scale : str
+        ``reference`` or ``study_area``.
+    reference_version : str or None
+        Version of ``data/reference.toml`` under the reference scale.
+    weights : mapping
+        Key of every indicator used -> its weight (rounded to 6 places), summing to 1 within each
+        subsystem.
+    left_out_sparse, left_out_constant : tuple of str
+        Indicators left out under ``study_area`` as present in too few rows, or equal in all.
+    """
+
+    scale: str
+    reference_version: str | None = None
+    weights: Mapping[str, float] = field(default_factory=dict)
+    left_out_sparse: tuple[str, ...] = ()
+    left_out_constant: tuple[str, ...] = ()
+
+    @property
+    def left_out(self) -> frozenset[str]:
+        """The indicators measured but not used (sparse or constant)."""
+        return frozenset(self.left_out_sparse) | frozenset(self.left_out_constant)
+
+
 #: What a walk reaches, held at the nodes: the columns of :attr:`Reach.node_values`.
 REACH_COLUMNS: tuple[str, ...] = ("jobs", "residents", "firms", "innovation_sites")
 
@@ -126,6 +167,7 @@ def cell_indicators(
     within_m: float,
     settings: DiagnosisSettings,
     on_batch: Callable[[int, int], None] | None = None,
+    minutes: float = DEFAULT_MINUTES,
 ) -> tuple[pd.DataFrame, Reach]:
     """Raw indicator values per cell (no normalisation yet).
 
@@ -149,13 +191,16 @@ def cell_indicators(
     settings : DiagnosisSettings
     on_batch : callable, optional
         Progress of the 15-minute reach computation: (cells done, cells in all).
+    minutes : float
+        The coverage walk in minutes (``within_m`` walked): it names what is counted within it.
 
     Returns
     -------
     (DataFrame, Reach)
         One row per cell, same order as ``cells``: the columns of :data:`INDICATORS` that can be
         measured, plus ``jobs``, ``residents``, ``jobs_15min``, ``residents_15min``,
-        ``jobs_housing_ratio_15min`` and the floor areas.
+        ``jobs_housing_ratio_15min`` and the floor areas. Names of what is counted within the walk
+        carry ``minutes`` (:func:`parkscope.vocabulary.within_name`: ``firms_10min`` for 10).
     """
     crs = network.crs
     cells_metric = cells.geometry.to_crs(crs)
@@ -190,9 +235,9 @@ def cell_indicators(
     reached = dict(zip(REACH_COLUMNS, reach_sums(network, rep, node_values, within_m, on_batch=on_batch).T,
                        strict=True))
     for column in REACH_COLUMNS:
-        out[f"{column}_15min"] = reached[column]
+        out[within_name(column, minutes)] = reached[column]
     jobs, residents = reached["jobs"], reached["residents"]
-    out["jobs_housing_ratio_15min"] = np.where(
+    out[within_name("jobs_housing_ratio", minutes)] = np.where(
         residents > 0, jobs / np.where(residents > 0, residents, 1.0), np.nan
     )
     out["jobs_housing_balance"] = jobs_housing_balance(jobs, residents, settings.employment_rate)
@@ -259,11 +304,13 @@ def user_indicator_list(settings: DiagnosisSettings) -> list[Indicator]:
 
 
 def active_indicators(values: pd.DataFrame, settings: DiagnosisSettings) -> list[Indicator]:
-    """The indicators that were measured and are not disabled in the settings."""
+    """The indicators that were measured and are not disabled in the settings, named as the
+    columns of ``values`` name them (``firms_10min`` for a 10-minute coverage walk)."""
+    columns = {default_key(str(c)): str(c) for c in values.columns}
     return [
-        i
+        i if columns[i.key] == i.key else replace(i, key=columns[i.key])
         for i in [*INDICATORS, *user_indicator_list(settings)]
-        if i.key in values.columns and i.key not in settings.disabled_indicators
+        if i.key in columns and i.key not in settings.disabled_indicators
     ]
 
 
@@ -308,7 +355,7 @@ def diagnose_cells(
     valid: np.ndarray,
     settings: DiagnosisSettings,
     cell_status: pd.DataFrame | None = None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, IndexModel]:
     """Sub-indices, coupling coordination, class and lag type of each cell.
 
     Parameters
@@ -325,12 +372,12 @@ def diagnose_cells(
 
     Returns
     -------
-    DataFrame
+    (DataFrame, IndexModel)
         ``industry``, ``city``, ``people`` (U, 0–1), ``coupling_C``, ``development_T``,
         ``coordination_D``, ``coordination_level``, ``coordination_class_zh``,
         ``coordination_class_en``, ``lag_type`` (null where unknown), ``data_status`` (``ok`` | ``thin`` |
-        ``insufficient_data``) and ``data_missing`` (the missing layers, ``;``-separated); plus
-        ``weights`` in ``.attrs``.
+        ``insufficient_data``) and ``data_missing`` (the missing layers, ``;``-separated); and the
+        scale and weights used.
     """
     indicators = active_indicators(values, settings)
     values = mask_unmeasurable(values, indicators, cell_status)
@@ -345,9 +392,9 @@ def diagnose_cells(
     rows = np.nonzero(valid)[0]
     if rows.size < 2:
         log.warning("fewer than two cells with walk nodes: no diagnosis")
-        out.attrs["weights"], out.attrs["left_out_sparse"], out.attrs["left_out_constant"] = {}, [], []
+        model = IndexModel(settings.scale)
     else:
-        result = coupled_indices(values.iloc[rows], indicators, settings)
+        result, model = coupled_indices(values.iloc[rows], indicators, settings)
         for col, src in (
             *((sub, f"U_{sub}") for sub in SUBSYSTEMS),
             ("coupling_C", "C"), ("development_T", "T"), ("coordination_D", "D"),
@@ -355,7 +402,6 @@ def diagnose_cells(
             ("coordination_class_en", "class_en"), ("lag_type", "lag_type"),
         ):
             out.iloc[rows, out.columns.get_loc(col)] = result[src].to_numpy()
-        out.attrs.update(result.attrs)
     if cell_status is not None:
         for sub, layer in KEY_LAYER.items():
             out.loc[(cell_status[layer] == "missing").to_numpy(), sub] = np.nan
@@ -364,7 +410,7 @@ def diagnose_cells(
     out.loc[unknown, "coordination_level"] = 0
     out.loc[unknown, ["coordination_class_zh", "coordination_class_en", "lag_type"]] = None
     out["data_status"], out["data_missing"] = cell_data_status(cell_status, valid, unknown)
-    return out
+    return out, model
 
 
 def cell_data_status(
@@ -391,7 +437,7 @@ def cell_data_status(
 
 def coupled_indices(
     values: pd.DataFrame, indicators: list[Indicator], settings: DiagnosisSettings
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, IndexModel]:
     """U of each subsystem, C, T, D, class and lag type of every row of raw indicator values.
 
     The shared core of the cell diagnosis (rows = cells) and of benchmarking (rows = parks,
@@ -413,11 +459,10 @@ def coupled_indices(
 
     Returns
     -------
-    DataFrame
+    (DataFrame, IndexModel)
         ``U_industry``, ``U_city``, ``U_people``, ``C``, ``T``, ``D``, ``level`` (nullable
-        integer), ``class_zh``, ``class_en``, ``lag_type``; ``attrs``: ``scale``,
-        ``reference_version`` (or None), ``weights`` (summing to 1 within each subsystem),
-        ``left_out_sparse``, ``left_out_constant``.
+        integer), ``class_zh``, ``class_en``, ``lag_type``; and the scale, reference version,
+        weights and left-out indicators (:class:`IndexModel`).
     """
     if settings.scale == "reference":
         reference = load_reference()
@@ -444,14 +489,11 @@ def coupled_indices(
     )
     result = _couple_rows(U, settings)
     result.index = values.index
-    result.attrs = {
-        "scale": settings.scale,
-        "reference_version": version,
-        "weights": {k: round(float(v), 6) for k, v in weights.items()},
-        "left_out_sparse": sparse,
-        "left_out_constant": constant,
-    }
-    return result
+    model = IndexModel(
+        settings.scale, version, {k: round(float(v), 6) for k, v in weights.items()}, tuple(sparse),
+        tuple(constant),
+    )
+    return result, model
 
 
 def _reference_bounds(
@@ -462,7 +504,7 @@ def _reference_bounds(
     for name, u in settings.user_indicators.items():
         if u.get("lo") is not None and u.get("hi") is not None:
             bounds[f"user_{name}"] = (float(u["lo"]), float(u["hi"]))
-    return {i.key: bounds[i.key] for i in indicators if i.key in bounds}
+    return {i.key: bounds[default_key(i.key)] for i in indicators if default_key(i.key) in bounds}
 
 
 def _per_subsystem(raw: Mapping[str, float], used: list[Indicator]) -> dict[str, float]:
@@ -476,7 +518,9 @@ def _fixed_weights(used: list[Indicator], settings: DiagnosisSettings) -> dict[s
     if settings.weights == "equal":
         return _per_subsystem({i.key: 1.0 for i in used}, used)
     if settings.weights in ("given", "ahp"):
-        return _per_subsystem({i.key: settings.indicator_weights.get(i.key, 1.0) for i in used}, used)
+        return _per_subsystem(
+            {i.key: settings.indicator_weights.get(default_key(i.key), 1.0) for i in used}, used
+        )
     return None
 
 
@@ -495,7 +539,7 @@ def _reference_weights(
     raw = {}
     for i in used:
         own = [shipped[j.key] for j in INDICATORS if j.subsystem == i.subsystem and j.key in shipped]
-        raw[i.key] = shipped.get(i.key, float(np.mean(own)) if own else 1.0)
+        raw[i.key] = shipped.get(default_key(i.key), float(np.mean(own)) if own else 1.0)
     return _per_subsystem(raw, used)
 
 
@@ -581,6 +625,7 @@ def couple(U: np.ndarray, settings: DiagnosisSettings) -> tuple[float, float, fl
 def park_integration(
     cells: pd.DataFrame,
     diag: pd.DataFrame,
+    model: IndexModel,
     in_catchment: np.ndarray,
     reach: Reach,
     within_m: float,
@@ -598,7 +643,8 @@ def park_integration(
     (``park_counts`` when given — e.g. the buildings standing in the park — else cell totals
     weighted by the share of each cell inside the park). ``indicators`` holds the park's raw value
     of every indicator (the overlap-weighted mean over its cells), which ``parkscope compare
-    --reference parks`` normalises across a set of parks.
+    --reference parks`` normalises across a set of parks. ``model`` is what :func:`diagnose_cells`
+    returned beside ``diag`` (the scale and weights, recorded in the ``model`` block).
     """
     w, ok = park_cell_weights(cells)
     U, missing = park_subindices(diag, w, ok, settings, quality)
@@ -654,11 +700,11 @@ def park_integration(
             None if values is None else mask_unmeasurable(
                 values, active_indicators(values, settings), quality.cell_status if quality else None
             ),
-            w, ok, settings, diag.attrs,
+            w, ok, settings, model,
         ),
         "model": {
             "scale": settings.scale,
-            "reference_version": diag.attrs.get("reference_version"),
+            "reference_version": model.reference_version,
             "weights": settings.weights,
             "coupling": settings.coupling,
             "coupling_exponent": settings.coupling_exponent,
@@ -666,9 +712,9 @@ def park_integration(
             "shift": settings.shift,
             "log_transform": settings.log_transform,
             "employment_rate": settings.employment_rate,
-            "indicator_weights": diag.attrs.get("weights", {}),
-            "left_out_sparse": diag.attrs.get("left_out_sparse", []),
-            "left_out_constant": diag.attrs.get("left_out_constant", []),
+            "indicator_weights": dict(model.weights),
+            "left_out_sparse": list(model.left_out_sparse),
+            "left_out_constant": list(model.left_out_constant),
             "min_presence": settings.min_presence,
         },
     }
@@ -770,15 +816,16 @@ def scale_counts(values: pd.DataFrame, jobs_by: float, residents_by: float, empl
     """The cell values with every jobs figure times ``jobs_by`` and every residents figure times
     ``residents_by`` (densities and walk sums are proportional to them; the balance is recomputed)."""
     out = values.copy()
-    for col in ("jobs", "job_density", "jobs_15min"):
-        if col in out:
-            out[col] = out[col] * jobs_by
-    for col in ("residents", "resident_density", "residents_15min"):
-        if col in out:
-            out[col] = out[col] * residents_by
-    if {"jobs_15min", "residents_15min"} <= set(out.columns):
+    by_key = {default_key(str(c)): c for c in out.columns}  # jobs_15min under any minutes
+    for key in ("jobs", "job_density", "jobs_15min"):
+        if key in by_key:
+            out[by_key[key]] = out[by_key[key]] * jobs_by
+    for key in ("residents", "resident_density", "residents_15min"):
+        if key in by_key:
+            out[by_key[key]] = out[by_key[key]] * residents_by
+    if {"jobs_15min", "residents_15min"} <= set(by_key):
         out["jobs_housing_balance"] = jobs_housing_balance(
-            out["jobs_15min"].to_numpy(), out["residents_15min"].to_numpy(), employment_rate
+            out[by_key["jobs_15min"]].to_numpy(), out[by_key["residents_15min"]].to_numpy(), employment_rate
         )
     return out
 
@@ -810,7 +857,7 @@ def verdict_within_error(
     for sj in sorted({1 / fj, fj}):
         for sr in sorted({1 / fr, fr}):
             scaled = scale_counts(values, sj, sr, settings.employment_rate)
-            diag = diagnose_cells(scaled, valid, settings, quality.cell_status if quality else None)
+            diag, _ = diagnose_cells(scaled, valid, settings, quality.cell_status if quality else None)
             U, missing = park_subindices(diag, w, ok, settings, quality)
             if missing or not np.isfinite(U).all():
                 continue
@@ -824,12 +871,12 @@ def verdict_within_error(
 
 def _park_indicator_values(
     values: pd.DataFrame | None, w: np.ndarray, ok: np.ndarray, settings: DiagnosisSettings,
-    attrs: Mapping[str, Any],
+    model: IndexModel,
 ) -> dict[str, dict[str, Any]]:
     """Raw park value of each measured indicator: the mean over the park's cells weighted by overlap."""
     if values is None or not ok.any():
         return {}
-    left_out = set(attrs.get("left_out_sparse", [])) | set(attrs.get("left_out_constant", []))
+    left_out = model.left_out
     out = {}
     for ind in active_indicators(values, settings):
         v = values[ind.key].to_numpy(dtype=np.float64)
@@ -887,6 +934,7 @@ def park_measures(
     park_score: float,
     settings: DiagnosisSettings,
     quality: DataQuality | None = None,
+    minutes: float = DEFAULT_MINUTES,
 ) -> dict[str, float | None]:
     """Park-level values of the OpenStreetMap indicators of the five-park scorecard.
 
@@ -902,11 +950,13 @@ def park_measures(
         The ``integration`` block (jobs in the park, jobs and residents within reach).
     park_score : float
         The park's life-convenience score.
+    minutes : float
+        The coverage walk in minutes: it names what is counted within it (``bike_share_10min``).
 
     Returns
     -------
     dict
-        Indicator key -> value, None where it cannot be measured.
+        Indicator name -> value, None where it cannot be measured.
     """
     crs = network.crs
     park_area = float(shapely.area(park_m))
@@ -981,7 +1031,7 @@ def park_measures(
             status = [quality.status(layer) for layer in layers]
             if "missing" in status or ("thin" in status and out.get(key) == 0):
                 out[key] = None
-    return out
+    return {named(key, minutes): value for key, value in out.items()}
 
 
 #: The input layers each park measure of the five-park scorecard rests on.

@@ -18,7 +18,8 @@ from typing import Any
 
 from .config import check_park_data
 from .errors import ConfigError, InputError
-from .parkstats import PARK_STAT_KEYS, read_statistics, scorecard_values
+from .parkstats import PARK_STAT_KEYS, ParkStatistics, scorecard_values
+from .vocabulary import DEFAULT_MINUTES, minutes_label, named
 
 DIMENSIONS: dict[str, tuple[str, str]] = {
     "innovative": ("创新园区", "innovative park"),
@@ -179,13 +180,17 @@ def space_utilisation_from_table(path: str | Path) -> float:
     return used / total
 
 
-def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> dict[str, float]:
+def read_park_data(
+    park_data: Mapping[str, Any], source: str = "the config", statistics: ParkStatistics | None = None
+) -> dict[str, float]:
     """Check ``[park_data]`` and turn it into user indicator values.
 
     The park's statistics (``output``, ``land_area``, ``employees``, ``rd_staff``…; parkstats.py)
     give the derived ``land_productivity`` and ``rd_staff_share``; these cannot be given directly.
+    ``statistics`` are those already parsed with the settings
+    (:attr:`parkscope.config.Settings.park_statistics`): given, they are not parsed again.
     """
-    check_park_data(park_data, source)  # names, derived figures and units, as at load
+    statistics = check_park_data(park_data, source, statistics)  # names, derived figures and units
     values: dict[str, float] = {}
     for key, value in park_data.items():
         if key in PARK_STAT_KEYS:
@@ -204,11 +209,14 @@ def read_park_data(park_data: Mapping[str, Any], source: str = "the config") -> 
             if value < 0:
                 raise ConfigError(f"park_data.{key} in {source} must be >= 0 (got {value}).")
             values[key] = float(value)
-    values.update(scorecard_values(read_statistics(park_data, source)))
+    values.update(scorecard_values(statistics))
     return values
 
 
-def scorecard(osm_values: Mapping[str, float | None], user_values: Mapping[str, float]) -> dict[str, Any]:
+def scorecard(
+    osm_values: Mapping[str, float | None], user_values: Mapping[str, float],
+    minutes: float = DEFAULT_MINUTES,
+) -> dict[str, Any]:
     """The ``five_park`` block of summary.json.
 
     Parameters
@@ -218,6 +226,9 @@ def scorecard(osm_values: Mapping[str, float | None], user_values: Mapping[str, 
         (e.g. no tree mapped anywhere in the study area).
     user_values : mapping
         Values of ``user`` indicators from ``[park_data]``.
+    minutes : float
+        The coverage walk: what is counted within it is named and labelled with these minutes
+        (``bike_share_10min``, "within a 10-minute walk"), in ``osm_values`` and in the result.
 
     Returns
     -------
@@ -231,16 +242,19 @@ def scorecard(osm_values: Mapping[str, float | None], user_values: Mapping[str, 
         indicators: dict[str, Any] = {}
         scores = []
         for ind in members:
-            value = osm_values.get(ind.key) if ind.source == "osm" else user_values.get(ind.key)
-            entry: dict[str, Any] = {"source": ind.source, "unit": ind.unit, "en": ind.en, "zh": ind.zh,
-                                     "zero": ind.zero, "full": ind.full}
+            name = named(ind.key, minutes)
+            value = osm_values.get(name) if ind.source == "osm" else user_values.get(ind.key)
+            entry: dict[str, Any] = {
+                "source": ind.source, "unit": ind.unit, "en": minutes_label(ind.en, minutes),
+                "zh": minutes_label(ind.zh, minutes), "zero": ind.zero, "full": ind.full,
+            }
             if value is None or not math.isfinite(value):
                 entry.update(available=False, value=None, score=None)
             else:
                 s = indicator_score(float(value), ind)
                 scores.append(s)
                 entry.update(available=True, value=round(float(value), 4), score=round(s, 1))
-            indicators[ind.key] = entry
+            indicators[name] = entry
         out[dim] = {
             "score": round(sum(scores) / len(scores), 1) if scores else None,
             "coverage": round(len(scores) / len(members), 3),

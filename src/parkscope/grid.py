@@ -42,6 +42,7 @@ def aggregate_to_cells(
     park: BaseGeometry,
     resolution: int,
     crs: CRS,
+    cell_of_node: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Mean of node values per H3 cell, with each cell's overlap with the park.
 
@@ -57,13 +58,19 @@ def aggregate_to_cells(
         H3 resolution.
     crs : pyproj.CRS
         Metric CRS in which areas are measured.
+    cell_of_node : ndarray of str, optional
+        The H3 cell of each node at ``resolution`` when already known (:func:`node_cells`);
+        computed from ``lon`` / ``lat`` when None.
 
     Returns
     -------
     GeoDataFrame (WGS84)
         ``h3``, ``n_nodes``, ``area_m2``, ``park_overlap_m2``, ``in_park`` and the value columns.
     """
-    cell_of_node = node_cells(nodes["lon"].to_numpy(), nodes["lat"].to_numpy(), resolution)
+    if cell_of_node is None:
+        cell_of_node = node_cells(nodes["lon"].to_numpy(), nodes["lat"].to_numpy(), resolution)
+    elif len(cell_of_node) != len(nodes):
+        raise ValueError(f"cell_of_node has {len(cell_of_node)} cells for {len(nodes)} nodes")
     cells = grid_cells(area, cell_of_node, resolution)
     frame = pd.DataFrame(nodes[value_columns].to_numpy(), columns=value_columns)
     frame["h3"] = cell_of_node

@@ -12,9 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
 
 from .amenities import features_matching
 from .network import WalkNetwork
@@ -156,11 +154,9 @@ def amenity_diversity(distances: Mapping[str, np.ndarray], within_m: float) -> n
 
 
 def nearest_nodes(network: WalkNetwork, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Index of the network node nearest (straight line) to each point ``(x, y)`` in the metric CRS."""
-    if len(x) == 0:
-        return np.zeros(0, dtype=np.int64)
-    tree = cKDTree(np.column_stack([network.x, network.y]))
-    return tree.query(np.column_stack([x, y]))[1].astype(np.int64)
+    """Index of the network node nearest (straight line) to each point ``(x, y)`` in the metric CRS
+    (the network's KD-tree, built once: :meth:`WalkNetwork.nearest_nodes`)."""
+    return network.nearest_nodes(x, y)
 
 
 def cell_representative_nodes(
@@ -220,7 +216,7 @@ def reach_sums(
     valid = np.nonzero(sources >= 0)[0]
     if valid.size == 0:
         return out
-    graph = _graph(network)
+    graph = network.graph  # built once per network
     for start in range(0, valid.size, batch):
         rows = valid[start : start + batch]
         dist = dijkstra(graph, directed=True, indices=sources[rows], limit=within_m * (1 + 1e-12))
@@ -234,16 +230,9 @@ def catchment(network: WalkNetwork, sources: np.ndarray, within_m: float) -> np.
     """Boolean mask of the nodes within ``within_m`` network metres of any of ``sources``."""
     if len(sources) == 0:
         return np.zeros(network.n_nodes, dtype=bool)
-    dist = dijkstra(_graph(network), directed=True, indices=np.asarray(sources), min_only=True,
+    dist = dijkstra(network.graph, directed=True, indices=np.asarray(sources), min_only=True,
                     limit=within_m * (1 + 1e-12))
     return np.asarray(dist) <= within_m
-
-
-def _graph(network: WalkNetwork) -> csr_matrix:
-    indptr, indices, weights = network.csr()
-    # zero-length edges would vanish from a sparse matrix: give them a negligible positive length
-    w = np.where(weights > 0, weights, 1e-9)
-    return csr_matrix((w, indices, indptr), shape=(network.n_nodes, network.n_nodes))
 
 
 def spread_cell_values(

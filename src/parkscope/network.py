@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
-from scipy.sparse import coo_array
+from scipy.sparse import coo_array, csr_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from ._kernels import csr_from_edges
@@ -72,6 +74,10 @@ class WalkNetwork:
         Edge lengths in metres.
     dropped_node_share : float
         Share of the walkable nodes of the area outside the largest connected component (dropped).
+
+    The structures searched by every stage (CSR arrays, the sparse graph, the KD-tree of the nodes)
+    are built once per network on first use and kept with it (they pickle with it); a network
+    changed by :meth:`with_arrays` is a new object with its own.
     """
     node_id: np.ndarray
     lon: np.ndarray
@@ -95,9 +101,36 @@ class WalkNetwork:
         return int(self.edge_u.size)
 
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Symmetric CSR arrays ``(indptr, indices, weights)`` of the network (both directions)."""
+        """Symmetric CSR arrays ``(indptr, indices, weights)`` of the network (both directions).
 
+        Built once; every caller gets the same arrays (none writes to them).
+        """
+        return self._csr
+
+    @cached_property
+    def _csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return csr_from_edges(self.n_nodes, self.edge_u, self.edge_v, self.length_m)
+
+    @cached_property
+    def graph(self) -> csr_matrix:
+        """The network as a sparse matrix of edge lengths (both directions) for scipy's Dijkstra.
+
+        Zero-length edges would vanish from a sparse matrix: they get a negligible positive length.
+        """
+        indptr, indices, weights = self.csr()
+        w = np.where(weights > 0, weights, 1e-9)
+        return csr_matrix((w, indices, indptr), shape=(self.n_nodes, self.n_nodes))
+
+    @cached_property
+    def node_tree(self) -> cKDTree:
+        """KD-tree of the node coordinates ``(x, y)`` in the metric CRS."""
+        return cKDTree(np.column_stack([self.x, self.y]))
+
+    def nearest_nodes(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Index of the node nearest (straight line) to each point ``(x, y)`` in the metric CRS."""
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return self.node_tree.query(np.column_stack([x, y]))[1].astype(np.int64)
 
     def edges_frame(self) -> pd.DataFrame:
         """Edges as ``u``, ``v`` (node ids) and ``length_m``: the layout of network.parquet."""

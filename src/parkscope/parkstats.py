@@ -356,13 +356,16 @@ def _notes(stats: ParkStatistics, derived: Mapping[str, Any], mapped_km2: float 
     return notes
 
 
-def park_statistics(park_data: Mapping[str, Any], park_area_m2: float | None = None) -> dict[str, Any]:
+def park_statistics(
+    park_data: Mapping[str, Any] | ParkStatistics, park_area_m2: float | None = None
+) -> dict[str, Any]:
     """The ``park_statistics`` block of summary.json.
 
     Parameters
     ----------
-    park_data : mapping
-        ``[park_data]`` of the settings (keys other than the statistics are ignored here).
+    park_data : mapping or ParkStatistics
+        ``[park_data]`` of the settings (keys other than the statistics are ignored here), or its
+        statistics already parsed (:attr:`parkscope.config.Settings.park_statistics`).
     park_area_m2 : float, optional
         Area of the mapped park polygon, to check the land area given against it.
 
@@ -374,7 +377,7 @@ def park_statistics(park_data: Mapping[str, Any], park_area_m2: float | None = N
         count, ``derived`` {key: {value, unit, en, zh}}, ``scored`` (keys the scorecard uses),
         ``mapped_park_area_km2`` and ``notes``. Empty ``reported`` when no statistic is given.
     """
-    stats = read_statistics(park_data)
+    stats = park_data if isinstance(park_data, ParkStatistics) else read_statistics(park_data)
     reported = {}
     for key, q in stats.figures.items():
         value, unit = _display(key, q)

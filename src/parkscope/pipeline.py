@@ -35,6 +35,7 @@ from .area import (
 from .config import Settings, load_settings
 from .cooperation import analyse_network
 from .diagnosis import (
+    IndexModel,
     Reach,
     cell_indicators,
     diagnose_cells,
@@ -197,6 +198,7 @@ class Diagnosis:
     five_park: Mapping[str, Any]
     cells: gpd.GeoDataFrame  # the score cells with the indicators, diagnosis and data measures
     collaboration: Mapping[str, Any] | None = None  # the park in its collaboration network
+    model: IndexModel | None = None  # the scale and weights of the sub-indices
 
 
 # --------------------------------------------------------------------------------------------------
@@ -276,7 +278,8 @@ def prepare(
     return Request(
         extract=extract, settings=settings, area=area, population_params=pop_params, country=country,
         counts=requests, tables=tables, user_tables=user_tables,
-        park_data=read_park_data(settings.park_data), declared_bounds=declared, attribution=given,
+        park_data=read_park_data(settings.park_data, statistics=settings.park_statistics),
+        declared_bounds=declared, attribution=given,
         cooperation=None if cooperation is None else Path(cooperation),
     )
 
@@ -359,7 +362,8 @@ def scores(req: Request, walk: Walk, acc: Access) -> Scores:
     nodes = gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(network.lon, network.lat), crs=4326)
     cell_values = pd.DataFrame({"lon": network.lon, "lat": network.lat, "score": score, **share_cols})
     cells = aggregate_to_cells(
-        cell_values, ["score", *share_cols], area.analysis, area.park, settings.h3_resolution, area.crs
+        cell_values, ["score", *share_cols], area.analysis, area.park, settings.h3_resolution, area.crs,
+        cell_of_node=walk.node_cells,  # computed once, in walk_network
     )
     amenities = _amenity_frame(walk)
     park_nodes = (
@@ -525,6 +529,7 @@ def diagnosis(
     values, reach = cell_indicators(
         cells, network, walk.node_cells, acc.distances, pop.features, pop.counts["jobs"],
         pop.counts["residents"], pop.buildings, cover, settings.diagnosis, on_batch=on_batch,
+        minutes=settings.coverage_minutes,
     )
     for name, table in req.user_tables.items():
         total = allocate_to_cells(table, cells[["h3", "geometry"]], area.crs).reindex(
@@ -532,13 +537,12 @@ def diagnosis(
         per_km2 = settings.diagnosis.user_indicators[name]["per_km2"]
         values[f"user_{name}"] = total / (cells["area_m2"].to_numpy() / 1e6) if per_km2 else total
     has_nodes = cells["n_nodes"].to_numpy() > 0
-    diag = diagnose_cells(values, has_nodes, settings.diagnosis, quality.cell_status)
+    diag, model = diagnose_cells(values, has_nodes, settings.diagnosis, quality.cell_status)
     in_catchment = catchment(network, np.nonzero(sc.park_nodes)[0], cover)
     with_counts = pd.concat([diag, values[["jobs", "residents"]]], axis=1)
-    with_counts.attrs = dict(diag.attrs)
     integration = park_integration(
-        cells, with_counts, in_catchment, reach, cover, settings.diagnosis, pop.sources, pop.park_counts,
-        values, quality=quality,
+        cells, with_counts, model, in_catchment, reach, cover, settings.diagnosis, pop.sources,
+        pop.park_counts, values, quality=quality,
     )
     integration["within_error"] = verdict_within_error(
         cells, values, has_nodes, settings.diagnosis, quality,
@@ -547,13 +551,13 @@ def diagnosis(
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
     measures = park_measures(
         park_m, cells, values, network, in_catchment, reach, pop.features, pop.buildings, integration,
-        sc.park_score, settings.diagnosis, quality=quality,
+        sc.park_score, settings.diagnosis, quality=quality, minutes=settings.coverage_minutes,
     )
     user_values = dict(req.park_data)
     from_network = collab is not None and "cooperation_agreements" not in user_values
     if from_network:
         user_values["cooperation_agreements"] = float(collab["partners"])
-    five_park = scorecard(measures, user_values)
+    five_park = scorecard(measures, user_values, minutes=settings.coverage_minutes)
     if from_network:
         entry = five_park["open"]["indicators"]["cooperation_agreements"]
         entry["source"] = "network"
@@ -568,7 +572,7 @@ def diagnosis(
         geometry="geometry",
         crs=cells.crs,
     )
-    return Diagnosis(values, reach, diag, integration, five_park, full, collab)
+    return Diagnosis(values, reach, diag, integration, five_park, full, collab, model)
 
 
 def build_summary(
@@ -611,7 +615,7 @@ def build_summary(
         "data_quality": quality.summary(),
         "integration": dg.integration,
         "five_park": dg.five_park,
-        "park_statistics": park_statistics(settings.park_data, area.park_area_m2()),
+        "park_statistics": park_statistics(settings.park_statistics, area.park_area_m2()),
         "cooperation": dg.collaboration,
         "buildings": {
             "count": int(len(buildings)),

@@ -36,7 +36,15 @@ from typing import Any
 from .config import load_settings
 from .errors import InputError
 from .indices import COORDINATION_CLASSES
-from .vocabulary import COORDINATION_COLOURS, INDICATOR_BY_KEY, LAG_COLOURS, SHARE_COLUMN
+from .vocabulary import (
+    COORDINATION_COLOURS,
+    INDICATOR_BY_KEY,
+    LAG_COLOURS,
+    SHARE_COLUMN,
+    default_key,
+    minutes_label,
+    within_minutes,
+)
 
 __all__ = [
     "LAG_TYPE_LABELS",
@@ -427,10 +435,14 @@ def field_aliases(columns: Iterable[str], categories: Iterable[Any] | None = Non
     labels = _category_labels(categories)
     out: dict[str, str] = {}
     for col in columns:
-        alias = _FIXED_ALIASES.get(col)
-        if alias is None and col in INDICATOR_BY_KEY:
-            ind = INDICATOR_BY_KEY[col]
+        key = default_key(col)  # firms_10min -> firms_15min: the labels are written for 15 minutes
+        alias = _FIXED_ALIASES.get(key)
+        if alias is None and key in INDICATOR_BY_KEY:
+            ind = INDICATOR_BY_KEY[key]
             alias = f"{ind.en} ({ind.unit}) {ind.zh}"
+        minutes = within_minutes(col)
+        if alias is not None and minutes is not None:
+            alias = minutes_label(alias, minutes)
         elif alias is None and (SHARE_COLUMN.match(col) or col.startswith("score_")):
             share = SHARE_COLUMN.match(col)
             key = share.group(2) if share else col.split("_", 1)[1]

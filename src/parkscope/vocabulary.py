@@ -120,10 +120,65 @@ LAG_COLOURS: dict[str, str] = {
 #: A cell column ``share<M>_<category>``: the share of the cell's nodes with the category within M minutes.
 SHARE_COLUMN = re.compile(r"^share(\d+(?:\.\d+)?)_(.+)$")
 
+#: The default coverage walk (``[score] coverage_minutes``): names built with it are today's
+#: (``firms_15min``), and every earlier output's.
+DEFAULT_MINUTES: float = 15.0
+#: What is counted within the coverage walk, by stem; the name carries the minutes: ``firms_15min``.
+WITHIN_STEMS: tuple[str, ...] = (
+    "jobs", "residents", "firms", "innovation_sites", "jobs_housing_ratio", "bike_share", "ev_charging",
+)
+_WITHIN_NAME = re.compile(r"^(?P<stem>.+)_(?P<minutes>\d+(?:\.\d+)?)min$")
+
 
 def minutes_text(minutes: float) -> str:
     """The coverage minutes as they appear in names: ``15``, ``12.5``."""
     return f"{float(minutes):g}"
+
+
+def within_name(stem: str, minutes: float = DEFAULT_MINUTES) -> str:
+    """Name of what is counted within a walk of ``minutes``: ``within_name("firms", 10)`` is
+    ``firms_10min``. The one builder of such names (cell columns, indicator keys, scorecard keys,
+    summary keys)."""
+    return f"{stem}_{minutes_text(minutes)}min"
+
+
+def within_stem(name: str) -> str | None:
+    """The stem of a name built by :func:`within_name` from :data:`WITHIN_STEMS` (``firms_10min`` ->
+    ``firms``); None for any other name."""
+    match = _WITHIN_NAME.match(name)
+    return match["stem"] if match and match["stem"] in WITHIN_STEMS else None
+
+
+def within_minutes(name: str) -> float | None:
+    """The minutes in a name built by :func:`within_name` from :data:`WITHIN_STEMS`
+    (``firms_10min`` -> 10.0); None for any other name."""
+    match = _WITHIN_NAME.match(name)
+    return float(match["minutes"]) if match and match["stem"] in WITHIN_STEMS else None
+
+
+def named(key: str, minutes: float) -> str:
+    """``key`` as named under a coverage walk of ``minutes``: ``named("firms_15min", 10)`` is
+    ``firms_10min``; a key that carries no minutes (``job_density``) is returned as it is."""
+    stem = within_stem(key)
+    return key if stem is None else within_name(stem, minutes)
+
+
+def default_key(name: str) -> str:
+    """The key of ``name`` at the default minutes (``firms_10min`` -> ``firms_15min``): the key under
+    which :data:`INDICATORS`, the scorecard, ``data/reference.toml`` and the settings know it."""
+    return named(name, DEFAULT_MINUTES)
+
+
+def minutes_label(text: str, minutes: float) -> str:
+    """A label written for the default 15 minutes, for a walk of ``minutes`` ("within 15 min",
+    "15-minute walk", "15分钟")."""
+    if float(minutes) == DEFAULT_MINUTES:
+        return text
+    m = minutes_text(minutes)
+    for default, given in (("15 min", f"{m} min"), ("15-minute", f"{m}-minute"), ("15分钟", f"{m}分钟")):
+        text = text.replace(default, given)
+    return text
+
 
 
 def share_column(category: str, minutes: float) -> str:
@@ -133,7 +188,7 @@ def share_column(category: str, minutes: float) -> str:
 
 def share_within_key(minutes: float) -> str:
     """summary.json key of a category's share within the coverage walk: ``share_within_15min``."""
-    return f"share_within_{minutes_text(minutes)}min"
+    return within_name("share_within", minutes)
 
 
 def within_share(category: Mapping[str, Any]) -> Any:
