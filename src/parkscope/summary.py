@@ -97,10 +97,10 @@ class _Block(BaseModel):
 
 
 class CategorySummary(_Block):
-    """One amenity category: how near it is from the park (``categories.<key>``).
+    """One amenity category: how near it is from the park (categories.<key>).
 
-    Besides the fields below it holds one ``share_within_<M>min`` key: the share (0–1) of the park's
-    walk nodes with the category within M minutes (:attr:`share_within`).
+    Besides the fields below it holds one share_within_<M>min key (M = coverage_minutes): the share
+    (0–1) of the park's walk nodes with the category within M minutes; read it as share_within.
     """
 
     model_config = ConfigDict(
@@ -156,7 +156,7 @@ class CategorySummary(_Block):
 
 
 class ParkMatch(_Block):
-    """Which OSM object ``--park NAME`` matched (empty for ``--bbox`` and ``--boundary``)."""
+    """Which OSM object --park NAME matched (empty for --bbox and --boundary)."""
 
     osm_type: str | None = None
     osm_id: int | None = None
@@ -201,7 +201,7 @@ class CellsSummary(_Block):
 
 
 class LayerQuality(_Block):
-    """How complete one input layer is (``data_quality.<layer>``)."""
+    """How complete one input layer is (data_quality.<layer>)."""
 
     status: Literal["ok", "thin", "missing"]
     measures: dict[str, Any] = Field(default_factory=dict)
@@ -221,7 +221,7 @@ class CoordinationClass(_Block):
 
 
 class ParkIndicator(_Block):
-    """The park's raw value of one indicator (``integration.indicators.<key>``)."""
+    """The park's raw value of one indicator (integration.indicators.<key>)."""
 
     value: Number | None
     subsystem: str
@@ -231,7 +231,7 @@ class ParkIndicator(_Block):
 
 
 class DiagnosisModel(_Block):
-    """The model behind the verdict (``integration.model``)."""
+    """The model behind the verdict (integration.model)."""
 
     scale: str | None = None
     reference_version: str | None = None
@@ -264,10 +264,10 @@ CountSource = Literal["table", "raster", "head_count", "osm_buildings"]
 
 
 class Integration(_Block):
-    """Industry–city–people integration of the park (``integration``); INTERFACES.md.
+    """Industry–city–people integration of the park (integration; INTERFACES.md).
 
-    With ``status`` ``insufficient_data``, ``missing`` lists the reasons and the figures that cannot
-    be measured are None (never 0).
+    With status insufficient_data, missing lists the reasons and the figures that cannot be measured
+    are null (never 0): coupling_C, development_T, coordination_D, class and lag_type among them.
     """
 
     status: Literal["ok", "insufficient_data"] = "ok"
@@ -351,7 +351,7 @@ class FivePark(_Block):
 
 
 class ParkStatistics(_Block):
-    """The park's reported statistics (``[park_data]``; docs/methods.md)."""
+    """The park's reported statistics ([park_data] of the settings; docs/methods.md)."""
 
     year: int | None = None
     output_basis: str | None = None
@@ -364,7 +364,7 @@ class ParkStatistics(_Block):
 
 
 class Cooperation(_Block):
-    """The park in its collaboration network (``--cooperation RECORDS``)."""
+    """The park in its collaboration network (--cooperation RECORDS)."""
 
     records: str
     actors_in_park: int
@@ -384,7 +384,7 @@ class BuildingsSummary(_Block):
 
 
 class CountRecord(BaseModel):
-    """Where the jobs or residents came from (``population.<kind>``): the source and what it records
+    """Where the jobs or residents came from (population.<kind>): the source and what it records
     (file, column, total, attribution…; the keys depend on the source)."""
 
     model_config = ConfigDict(extra="allow")
@@ -412,10 +412,11 @@ class Provenance(_Block):
 
 
 class Summary(_Block):
-    """summary.json: the park-level figures of one assessment (no timings or clock: run.json).
+    """summary.json: the park-level figures of one assessment (timings and clock are in run.json).
 
-    Build with :meth:`build` from plain values, write :meth:`to_dict` (or :meth:`to_json`), read an
-    OUTDIR's file with :meth:`load` / :func:`read_summary`.
+    Built by the pipeline (Summary.build), written by Assessment.write (Summary.to_json), read back
+    with parkscope.read_summary(OUTDIR). Keys added by later versions are optional, so older outputs
+    still validate; docs/summary.md describes every block.
     """
 
     model_config = ConfigDict(
