@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,16 @@ def test_typed_fields_read_what_the_file_says(outputs):
     assert douro.life_convenience_score is None and not douro.integration.diagnosed
     assert douro.integration.jobs_housing_ratio is None
     assert not douro.area.match.found and _json(outputs["douro"])["area"]["match"] == {}
+
+
+def test_a_summary_pickles_and_copies(outputs):
+    """Stages hand results between processes (batch, scenario): the summary survives pickling."""
+    s = read_summary(outputs["andorra"])
+    again = pickle.loads(pickle.dumps(s))
+    assert again == s and again.to_json() == s.to_json()
+    copy = s.model_copy(deep=True)
+    copy.integration.coordination_D = None
+    assert s.integration.coordination_D is not None  # a deep copy, not a view
 
 
 def test_a_bad_key_is_named_with_its_file(outputs, tmp_path, validator):

@@ -44,7 +44,6 @@ from .errors import InputError
 from .vocabulary import LAYERS
 
 __all__ = [
-    "SCHEMA_ID",
     "Summary",
     "json_safe",
     "read_summary",
@@ -52,8 +51,6 @@ __all__ = [
     "schema_text",
 ]
 
-#: ``$id`` of the published schema (docs/summary.schema.json).
-SCHEMA_ID = "https://parkscope.example/schema/summary.schema.json"
 #: A category's share-within-the-walk key, whatever the minutes: ``share_within_15min``.
 SHARE_KEY = re.compile(r"^share_within_\d+(?:\.\d+)?min$")
 #: Keys older versions wrote that now live elsewhere (run.json): dropped when an old summary is read.
@@ -421,7 +418,7 @@ class Summary(_Block):
 
     model_config = ConfigDict(
         title="parkscope summary.json",
-        json_schema_extra={"$id": SCHEMA_ID, "$schema": "https://json-schema.org/draft/2020-12/schema"},
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
     parkscope_version: str
