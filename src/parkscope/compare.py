@@ -386,7 +386,7 @@ def _notes(summaries: Sequence[Assessed], frame: pd.DataFrame, by: str) -> list[
         notes.append(f"No five-park scores (five_*) in {who}: those columns are empty.")
     foreign = [i for i, s in enumerate(summaries)
                if s.summary.park_statistics is not None
-               and s.summary.park_statistics.derived.get("land_productivity_foreign")]
+               and "land_productivity_foreign" in s.summary.park_statistics.derived]
     if foreign:
         notes.append(
             f"Output of {_folders(summaries, foreign)} is in another currency than CNY: its land "

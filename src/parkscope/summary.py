@@ -347,14 +347,32 @@ class FivePark(_Block):
 # --- the rest ---------------------------------------------------------------------------------
 
 
+class DerivedFigure(_Block):
+    """A figure derived from the reported ones (park_statistics.derived.<key>)."""
+
+    value: Number
+    unit: str
+    en: str | None = None
+    zh: str | None = None
+
+
+class ReportedFigure(DerivedFigure):
+    """A figure the park reported (park_statistics.reported.<key>): value in 元 / its currency / m² /
+    count, and as operators quote it (display, display_unit), and as written (given)."""
+
+    display: Number | None = None
+    display_unit: str | None = None
+    given: str | None = None
+
+
 class ParkStatistics(_Block):
     """The park's reported statistics ([park_data] of the settings; docs/methods.md)."""
 
     year: int | None = None
     output_basis: str | None = None
     currency: str | None = None
-    reported: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    derived: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    reported: dict[str, ReportedFigure] = Field(default_factory=dict)
+    derived: dict[str, DerivedFigure] = Field(default_factory=dict)
     scored: list[str] = Field(default_factory=list)
     mapped_park_area_km2: Number | None = None
     notes: list[str] = Field(default_factory=list)

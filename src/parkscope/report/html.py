@@ -23,7 +23,7 @@ import shapely
 
 from ..indices import COORDINATION_CLASSES
 from ..io import template_env, write_text
-from ..summary import Integration, Summary
+from ..summary import Integration, ReportedFigure, Summary
 from ._bokeh import D_PALETTE, build
 from ._text import (
     LAG,
@@ -176,18 +176,19 @@ def _park_statistics_rows(s: Summary) -> list[dict[str, Any]]:
     if block is None:
         return []
     rows = []
-    for kind, entries in (("reported", block.reported), ("derived", block.derived)):
-        for entry in entries.values():
-            value = entry.get("display", entry.get("value"))
-            unit = entry.get("display_unit", entry.get("unit", ""))
-            size = abs(float(value))
-            nd = 0 if unit in ("persons", "firms") or size >= 100 else 1 if size >= 10 else 2
-            rows.append({
-                "name": Tr(str(entry.get("en", "")), str(entry.get("zh", ""))),
-                "value": fmt_pct(value) if unit == "share" else fmt_num(value, nd),
-                "unit": "" if unit == "share" else str(unit),
-                "given": str(entry.get("given", "")) if kind == "reported" else "",
-            })
+    figures = [*block.reported.values(), *block.derived.values()]
+    for entry in figures:
+        reported = isinstance(entry, ReportedFigure)
+        value = entry.display if reported and entry.display is not None else entry.value
+        unit = entry.display_unit if reported and entry.display_unit is not None else entry.unit
+        size = abs(float(value))
+        nd = 0 if unit in ("persons", "firms") or size >= 100 else 1 if size >= 10 else 2
+        rows.append({
+            "name": Tr(str(entry.en or ""), str(entry.zh or "")),
+            "value": fmt_pct(value) if unit == "share" else fmt_num(value, nd),
+            "unit": "" if unit == "share" else str(unit),
+            "given": str(entry.given or "") if reported else "",
+        })
     return rows
 
 
