@@ -44,12 +44,12 @@ def main() -> None:
         path = Path(args.shared) / name
         bbox = AREAS.get(name) or ",".join(map(str, extract_bounds(path)))
         a = assess(path, bbox=bbox, buffer_m=0)
-        q = a.summary["data_quality"]
-        b, am = q["buildings"]["measures"], q["amenities"]["measures"]
+        q = a.summary.data_quality
+        b, am = q["buildings"].measures, q["amenities"].measures
         row = (name, b["built_up_cells"], b["built_up_cells_with_buildings_share"],
                b["footprint_m2_per_street_km"], b["share_with_levels_or_height"], am["amenities"],
-               am["per_street_km"], am["categories_present"], q["buildings"]["status"],
-               q["amenities"]["status"])
+               am["per_street_km"], am["categories_present"], q["buildings"].status,
+               q["amenities"].status)
         print("| " + " | ".join(str(v) for v in row) + " |", flush=True)
 
 

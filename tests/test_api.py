@@ -11,7 +11,7 @@ def test_assess_from_python(osm_dir, tmp_path):
     assert {"h3", "score", "in_park"} <= set(a.cells.columns)
     html = a._repr_html_()
     assert "life-convenience score" in html and "<table>" in html
-    assert f"D = {a.summary['integration']['coordination_D']:.2f}" in html
-    assert a.summary["integration"]["class"]["zh"] in html
+    assert f"D = {a.summary.integration.coordination_D:.2f}" in html
+    assert a.summary.integration.class_.zh in html
     out = a.write(tmp_path / "out", report=False)
     assert (out / "summary.json").exists() and not (out / "report.html").exists()

@@ -145,5 +145,5 @@ def test_share_outside_the_extract_by_hand_and_on_a_cut_export(osm_dir, caplog):
     assert share_outside(square, None, crs) == 0.0
     with caplog.at_level("WARNING"):
         a = assess(osm_dir / "beijing-xueyuan-road.osm", park="Dong-Park")
-    assert a.summary["area"]["outside_extract_share"] > 0.5  # a 2 km ring around a small API export
+    assert a.summary.area.outside_extract_share > 0.5  # a 2 km ring around a small API export
     assert any("outside the data" in r.message for r in caplog.records)

@@ -47,7 +47,7 @@ def porto_alegre(osm_dir, tables_dir):
 
 
 def test_integration_block_keeps_the_contract(campus):
-    ig = campus.summary["integration"]
+    ig = campus.summary.to_dict()["integration"]
     assert ig["status"] == "ok" and ig["missing"] == []
     for key in ("industry", "city", "people", "coupling_C", "development_T", "coordination_D"):
         assert 0.0 < ig[key] <= 1.0, key
@@ -60,23 +60,23 @@ def test_integration_block_keeps_the_contract(campus):
     assert ig["lagging_gap"] == pytest.approx(max(U.values()) - min(U.values()), abs=2e-4)
     assert ig["jobs_source"] == ig["residents_source"] == "osm_buildings"
     assert ig["jobs_housing_ratio"] == pytest.approx(ig["jobs"] / ig["residents"], rel=1e-3)
-    assert {q["status"] for q in campus.summary["data_quality"].values()} == {"ok"}
+    assert {q["status"] for q in campus.summary.to_dict()["data_quality"].values()} == {"ok"}
 
 
 def test_park_half_outside_its_extract_gets_no_verdict(dongpark):
     # the OSM API export's box cuts 东畔科创中心 in half: what lies beyond is not in the data
-    ig = dongpark.summary["integration"]
-    assert dongpark.summary["data_quality"]["network"]["status"] == "missing"
+    ig = dongpark.summary.to_dict()["integration"]
+    assert dongpark.summary.to_dict()["data_quality"]["network"]["status"] == "missing"
     assert ig["status"] == "insufficient_data"
     assert any("outside the extract" in m for m in ig["missing"])
     for key in ("industry", "city", "people", "coupling_C", "development_T", "coordination_D", "class",
                 "lag_type", "lagging"):
         assert ig[key] is None, key
-    assert dongpark.summary["five_park"]["smart"]["coverage"] == 0.0
+    assert dongpark.summary.to_dict()["five_park"]["smart"]["coverage"] == 0.0
 
 
 def test_park_indices_are_the_overlap_weighted_cell_indices(campus):
-    cells, ig = campus.cells, campus.summary["integration"]
+    cells, ig = campus.cells, campus.summary.to_dict()["integration"]
     ok = (cells["park_overlap_m2"] > 0) & cells["industry"].notna()
     for sub in ("industry", "city", "people"):
         want = np.average(cells.loc[ok, sub], weights=cells.loc[ok, "park_overlap_m2"])
@@ -102,7 +102,7 @@ def test_cells_carry_the_diagnosis_columns(campus, tmp_path):
 
 
 def test_five_park_scorecard_reports_coverage(campus):
-    card = campus.summary["five_park"]
+    card = campus.summary.to_dict()["five_park"]
     assert list(card) == ["innovative", "green", "smart", "humane", "open"]
     for dim in card.values():
         assert 0.0 <= dim["coverage"] <= 1.0
@@ -115,8 +115,8 @@ def test_five_park_scorecard_reports_coverage(campus):
 
 
 def test_business_district_reads_jobs_heavy_and_residential_quarter_homes_heavy(porto_alegre):
-    cbd = porto_alegre["cbd"].summary
-    res = porto_alegre["residential"].summary
+    cbd = porto_alegre["cbd"].summary.to_dict()
+    res = porto_alegre["residential"].summary.to_dict()
     ci, ri = cbd["integration"], res["integration"]
     assert ci["jobs_source"] == "table" and ri["residents_source"] == "table"
     assert ci["jobs_housing_ratio"] > 5 * ri["jobs_housing_ratio"]
@@ -152,8 +152,8 @@ def test_table_totals_are_conserved_in_the_cells(porto_alegre, tables_dir):
 def test_polygon_residents_table_is_conserved(helsinki, tables_dir):
     grid = tables_dir / "helsinki-population-grid-2020.gpkg"
     a = assess(helsinki, bbox="24.940,60.166,24.948,60.172", residents=str(grid))
-    assert a.summary["integration"]["residents_source"] == "table"
-    assert a.summary["integration"]["jobs_source"] == "osm_buildings"
+    assert a.summary.integration.residents_source == "table"
+    assert a.summary.integration.jobs_source == "osm_buildings"
     zones = read_counts_table(str(grid), "residents").to_crs(a.area.crs)
     zones["zone"] = np.arange(len(zones))
     cells = a.cells.to_crs(a.area.crs)
@@ -209,16 +209,16 @@ def test_user_indicator_columns_join_the_diagnosis(osm_dir, tables_dir, tmp_path
     inside = raw[raw["id"].isin(set(a.cells["h3"]))]
     assert a.cells["user_health_units"].sum() == pytest.approx(inside["healthcare"].sum())
     assert inside["healthcare"].sum() > 0
-    assert "user_health_units" in a.summary["integration"]["model"]["indicator_weights"]
+    assert "user_health_units" in a.summary.integration.model.indicator_weights
 
 
 def test_a_park_without_walk_nodes_reports_unknowns_not_zeros(osm_dir, tmp_path):
     # the middle of the Douro in Porto: water, no street
     a = assess(osm_dir / "porto.osm.pbf", bbox="-8.6305,41.1395,-8.6295,41.1400", buffer_m=800)
-    assert a.summary["life_convenience_score"] is None and np.isnan(a.score)
-    ig = a.summary["integration"]
+    assert a.summary.life_convenience_score is None and np.isnan(a.score)
+    ig = a.summary.to_dict()["integration"]
     assert ig["jobs_housing_ratio"] is None
-    smart = a.summary["five_park"]["smart"]["indicators"]
+    smart = a.summary.to_dict()["five_park"]["smart"]["indicators"]
     assert smart["bike_share_15min"]["available"] is False
     out = a.write(tmp_path / "water")
     assert (out / "report.html").stat().st_size > 10_000

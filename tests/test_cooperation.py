@@ -439,7 +439,7 @@ def test_assess_with_cooperation_records_feeds_the_open_dimension(osm_dir, coope
     records = cooperation_dir / "cordis-h2020-organizations-2023-sample.csv"
     bbox = "13.520,52.425,13.540,52.438"
     a = assess(osm_dir / "berlin-adlershof.osm.gz", bbox=bbox, buffer_m=300, cooperation=records)
-    coop = a.summary["cooperation"]
+    coop = a.summary.to_dict()["cooperation"]
     table = pd.read_csv(records, dtype=str)
     lat = table["geolocation"].str.split(",").str[0].astype(float)
     lon = table["geolocation"].str.split(",").str[1].astype(float)
@@ -449,9 +449,9 @@ def test_assess_with_cooperation_records_feeds_the_open_dimension(osm_dir, coope
     partners = set(table.loc[table["projectID"].isin(projects), "organisationID"]) - park_orgs
     assert coop["actors_in_park"] == len(park_orgs) == 2
     assert coop["partners"] == len(partners) > 0
-    entry = a.summary["five_park"]["open"]["indicators"]["cooperation_agreements"]
+    entry = a.summary.to_dict()["five_park"]["open"]["indicators"]["cooperation_agreements"]
     assert entry["source"] == "network" and entry["value"] == len(partners) and entry["available"]
     # without records the indicator is missing (the user's own figure), never 0
     plain = assess(osm_dir / "berlin-adlershof.osm.gz", bbox=bbox, buffer_m=300)
-    assert plain.summary["cooperation"] is None
-    assert "cooperation_agreements" in plain.summary["five_park"]["open"]["missing"]
+    assert plain.summary.cooperation is None
+    assert "cooperation_agreements" in plain.summary.five_park.open.missing

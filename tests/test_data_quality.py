@@ -65,7 +65,7 @@ def every_extract(osm_dir):
     ],
 )
 def test_layer_status_on_real_extracts(every_extract, name, layer, status):
-    q = every_extract[name].summary["data_quality"][layer]
+    q = every_extract[name].summary.to_dict()["data_quality"][layer]
     assert q["status"] == status, q
     assert q["measures"] and q["expected"]
     assert bool(q["reasons"]) == (status != "ok")
@@ -74,7 +74,7 @@ def test_layer_status_on_real_extracts(every_extract, name, layer, status):
 
 def test_every_summary_keeps_the_no_verdict_contract(every_extract):
     for name, a in every_extract.items():
-        s = a.summary
+        s = a.summary.to_dict()
         ig = s["integration"]
         assert set(s["data_quality"]) >= {"network", "amenities", "buildings", "jobs", "residents"}, name
         if ig["status"] == "insufficient_data":
@@ -101,7 +101,7 @@ def test_readings_never_contradict_each_other(every_extract):
     seen = set()
     for name, a in every_extract.items():
         s = a.summary
-        ig = s["integration"]
+        ig = s.to_dict()["integration"]
         text = " ".join(t.en for t in summary_sentences(s, "15"))
         seen.add((ig["lag_type"], ig["jobs_housing_reading"]))
         if ig["lag_type"] == "city_without_industry":
@@ -134,7 +134,7 @@ def test_readings_never_contradict_each_other(every_extract):
 
 def test_porto_alegre_without_buildings_gives_no_verdict_and_no_zeros(osm_dir):
     a = assess(osm_dir / "porto-alegre.osm.pbf", bbox="-51.24,-30.07,-51.17,-30.02", buffer_m=0)
-    s = a.summary
+    s = a.summary.to_dict()
     ig = s["integration"]
     assert s["data_quality"]["buildings"]["status"] == "missing"
     assert s["data_quality"]["jobs"]["status"] == "missing"
@@ -153,7 +153,7 @@ def test_porto_alegre_without_buildings_gives_no_verdict_and_no_zeros(osm_dir):
 
 def test_whole_andorra_gets_no_verdict_from_dropped_indicators(osm_dir):
     a = assess(osm_dir / "andorra.osm.pbf", bbox="1.40,42.42,1.79,42.66", buffer_m=500)
-    ig = a.summary["integration"]
+    ig = a.summary.to_dict()["integration"]
     if ig["status"] == "ok":
         assert min(ig["industry"], ig["city"], ig["people"]) > 0
     else:
@@ -165,7 +165,7 @@ def test_helsinki_hsy_area_verdict_changes_with_the_data_rules(osm_dir, tables_d
     # before the data rules: 有产无城 from an extract that covers a fifth of the HSY grid's box
     grid = gpd.read_file(tables_dir / "helsinki-population-grid-2020.gpkg")
     a = assess(osm_dir / "helsinki.osm.pbf", bbox=",".join(map(str, grid.total_bounds)), buffer_m=0)
-    s = a.summary
+    s = a.summary.to_dict()
     assert s["data_quality"]["network"]["measures"]["park_outside_extract_share"] > 0.5
     assert s["integration"]["status"] == "insufficient_data"
     assert s["integration"]["lag_type"] is None
@@ -261,7 +261,7 @@ def test_a_table_that_covers_part_of_the_study_area_is_thin_and_unknown_beyond(o
     grid = tables_dir / "helsinki-population-grid-2020.gpkg"
     bbox = ",".join(map(str, extract_bounds(osm_dir / "helsinki.osm.pbf")))
     a = assess(osm_dir / "helsinki.osm.pbf", bbox=bbox, buffer_m=1000, residents=str(grid))
-    q = a.summary["data_quality"]["residents"]
+    q = a.summary.to_dict()["data_quality"]["residents"]
     assert q["source"] == "table" and q["status"] == "thin"
     assert 0.3 < q["measures"]["coverage_share"] < 0.9
     beyond = a.cells["data_missing"].str.contains("residents")

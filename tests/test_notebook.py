@@ -53,7 +53,7 @@ def test_tour_notebook_runs(tmp_path):
     # the repr of the assessment and the score cell tell the same score
     shown_in = [re.search(r"life-convenience score ([0-9.]+) / 10", v) for v in by_source.values()]
     shown = float(next(m for m in shown_in if m).group(1))
-    score = float(by_source['a.summary["life_convenience_score"]'])
+    score = float(by_source['a.summary.life_convenience_score'])
     assert 0 <= score <= 10 and abs(shown - score) < 0.01
     # the plot made a figure and the checks cell printed its line
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)

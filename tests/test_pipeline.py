@@ -89,9 +89,10 @@ def test_names_follow_the_coverage_minutes(osm_dir, tmp_path):
     cfg.write_text("[score]\ncoverage_minutes = 10.0\n")
     a = assess(osm_dir / "berlin-adlershof.osm.gz", park="Humboldt-Universität Campus Adlershof",
                buffer_m=350, config=cfg)
-    assert a.summary["coverage_minutes"] == 10.0
-    dining = a.summary["categories"]["dining"]
+    assert a.summary.coverage_minutes == 10.0
+    dining = a.summary.to_dict()["categories"]["dining"]
     assert "share_within_10min" in dining and "share_within_15min" not in dining
+    assert a.summary.categories["dining"].share_key == "share_within_10min"
     assert "share10_dining" in a.cells.columns and not any(c.startswith("share15_") for c in a.cells)
     out = a.write(tmp_path / "out")
     fields = pyogrio.read_info(out / "cells.gpkg", layer="cells")["fields"]

@@ -582,7 +582,7 @@ def test_kontur_style_h3_population_geopackage_goes_through_the_table_path(tmp_p
     kontur.to_file(path, layer="population")
     bbox = "-51.232,-30.034,-51.220,-30.026"
     a = assess(osm_dir / "porto-alegre.osm.pbf", bbox=bbox, residents=str(path), buffer_m=1000)
-    assert a.summary["integration"]["residents_source"] == "table"
+    assert a.summary.integration.residents_source == "table"
     inside = table[table["id"].isin(set(a.cells["h3"]))]
     # the same hexagons as the study area's cells: each lands whole in its cell, totals conserved
     assert a.cells["residents"].sum() == pytest.approx(inside["population"].sum(), rel=1e-6)

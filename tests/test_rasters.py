@@ -397,7 +397,7 @@ def test_assess_with_rasters_and_a_head_count(osm_dir, rasters):
         osm_dir / "porto-alegre.osm.pbf", bbox="-51.180,-30.064,-51.168,-30.052", buffer_m=600,
         residents=rasters["wgs84"], jobs_total=5000, attribution="Jobs: the park's register",
     )
-    s = a.summary
+    s = a.summary.to_dict()
     ig, pop = s["integration"], s["population"]
     assert (ig["residents_source"], ig["jobs_source"]) == ("raster", "head_count")
     assert ig["jobs_in_park"] == 5000
@@ -415,13 +415,13 @@ def test_assess_built_volume_matches_the_jobs_raster(osm_dir, rasters):
     extract = osm_dir / "porto-alegre.osm.pbf"
     counted = assess(extract, **where, jobs=rasters["jobs"])
     weighted = assess(extract, **where, jobs_weight=rasters["volume"])
-    assert weighted.summary["integration"]["jobs_source"] == "raster"
+    assert weighted.summary.integration.jobs_source == "raster"
     assert np.allclose(weighted.cells["jobs"], counted.cells["jobs"], rtol=1e-9, atol=1e-9)
-    assert counted.summary["provenance"]["attribution_sources"][1] == "Jobs: RAIS"
+    assert counted.summary.to_dict()["provenance"]["attribution_sources"][1] == "Jobs: RAIS"
     spread = assess(extract, **where, jobs_weight=rasters["volume"], jobs_total=3000)
-    rec = spread.summary["population"]["jobs"]
-    assert spread.summary["integration"]["jobs_source"] == "head_count" and rec["spread_over"] == "raster"
-    assert spread.summary["integration"]["jobs_in_park"] == 3000
+    rec = spread.summary.to_dict()["population"]["jobs"]
+    assert spread.summary.integration.jobs_source == "head_count" and rec["spread_over"] == "raster"
+    assert spread.summary.integration.jobs_in_park == 3000
     assert spread.cells["jobs"].sum() == pytest.approx(3000 + rec["outside_park_total"], rel=1e-9)
 
 

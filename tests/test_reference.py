@@ -212,8 +212,8 @@ def runs() -> dict[tuple[str, float], dict]:
     for site in SITES:
         for buffer_m in (2000.0, 3000.0, 4000.0):
             a = _assess(site, buffer_m)
-            out[(site, buffer_m)] = {"integration": a.summary["integration"], "cells": a.cells,
-                                     "five_park": a.summary["five_park"]}
+            out[(site, buffer_m)] = {"integration": a.summary.to_dict()["integration"], "cells": a.cells,
+                                     "five_park": a.summary.to_dict()["five_park"]}
     return out
 
 
@@ -252,10 +252,10 @@ def test_the_study_area_scale_moves_with_the_buffer_where_the_reference_does_not
     cfg = tmp_path / "study_area.toml"
     cfg.write_text('[diagnosis]\nscale = "study_area"\n')
     near, far = _assess("porto", 1000.0, cfg), _assess("porto", 4000.0, cfg)
-    d_near = near.summary["integration"]["coordination_D"]
-    d_far = far.summary["integration"]["coordination_D"]
+    d_near = near.summary.to_dict()["integration"]["coordination_D"]
+    d_far = far.summary.to_dict()["integration"]["coordination_D"]
     assert abs(d_near - d_far) > 0.05
-    ref_near = _assess("porto", 1000.0).summary["integration"]["coordination_D"]
+    ref_near = _assess("porto", 1000.0).summary.to_dict()["integration"]["coordination_D"]
     assert abs(ref_near - runs[("porto", 4000.0)]["integration"]["coordination_D"]) < 0.02
 
 

@@ -120,7 +120,7 @@ def test_every_text_has_both_languages(clean_html):
 
 
 def test_summary_tells_the_diagnosis_in_words(assessment, clean_html):
-    integ = assessment.summary["integration"]
+    integ = assessment.summary.to_dict()["integration"]
     assert integ["lag_type"] == "industry_without_city"  # Helsinki's centre: offices, few homes
     assert "The park reads as 有产无城 — industry without city: the city index" in clean_html
     assert "园区呈现“有产无城”特征" in clean_html
@@ -131,8 +131,8 @@ def test_summary_tells_the_diagnosis_in_words(assessment, clean_html):
     assert summary_list.index("Data: walk network") < summary_list.index("Life-convenience score")
     assert 'id="data-quality"' in clean_html
     assert "Five-park scorecard (innovative, green, smart, humane, open): strongest" in clean_html
-    assert assessment.summary["provenance"]["extract_sha256"] in clean_html
-    assert "OSM data date" in clean_html and assessment.summary["provenance"]["osm_timestamp"] in clean_html
+    assert assessment.summary.provenance.extract_sha256 in clean_html
+    assert "OSM data date" in clean_html and assessment.summary.provenance.osm_timestamp in clean_html
 
 
 def test_map_has_its_own_base_layer_and_the_layers(clean_html):
@@ -223,14 +223,14 @@ def test_report_copes_with_missing_figures(assessment):
     import copy
 
     a = copy.copy(assessment)
-    a.summary = copy.deepcopy(assessment.summary)
-    a.summary["five_park"]["green"]["score"] = None
+    a.summary = assessment.summary.model_copy(deep=True)
+    a.summary.five_park.green.score = None
     a.amenities = assessment.amenities.assign(name="")
     html = report_html.render_report(a)
     assert "no data" in html and "无数据" in html
     assert "No named amenity stands in the park." in html
-    a.summary.pop("integration")
-    a.summary.pop("five_park")
+    a.summary.integration = None  # as an older summary.json without them reads
+    a.summary.five_park = None
     a.cells = assessment.cells[["h3", "geometry", "n_nodes", "score"]]
     html = report_html.render_report(a)
     summary = html.split('<ul class="summary">')[1].split("</ul>")[0]
@@ -239,11 +239,14 @@ def test_report_copes_with_missing_figures(assessment):
 
 def test_summary_warns_when_the_study_area_leaves_the_extract():
     from parkscope.report._text import summary_sentences
+    from parkscope.summary import AreaSummary, Summary
 
-    base = {"life_convenience_score": 5.0, "categories": {}, "area": {"outside_extract_share": 0.89}}
+    # only the figures the sentences read (model_construct: no other key is needed)
+    base = Summary.model_construct(life_convenience_score=5.0, categories={},
+                                   area=AreaSummary.model_construct(outside_extract_share=0.89))
     texts = summary_sentences(base, "15")
     assert any("89% of the study area" in t.en and "89%" in t.zh for t in texts)
-    base["area"]["outside_extract_share"] = 0.01
+    base.area.outside_extract_share = 0.01
     assert not any("outside" in t.en for t in summary_sentences(base, "15"))
 
 

@@ -127,6 +127,6 @@ def test_monaco_jobs_no_lower_than_private_sector_over_1_5(osm_dir, tables_dir):
 
 def test_assess_records_the_country_defaults(osm_dir):
     a = assess(osm_dir / "beijing-xueyuan-road.osm", bbox="116.350,39.998,116.360,40.006", buffer_m=0)
-    defaults = a.summary["buildings"]["defaults"]
+    defaults = a.summary.buildings.defaults
     assert defaults["country"] == "CN" and defaults["m2_per_resident"] == 36.52
     assert "2020 census" in defaults["source"]

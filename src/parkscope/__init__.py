@@ -6,5 +6,9 @@ from ._version import __version__
 from .assessment import Assessment, assess
 from .config import Settings, load_settings
 from .errors import ParkscopeError
+from .summary import Summary, read_summary
 
-__all__ = ["Assessment", "ParkscopeError", "Settings", "__version__", "assess", "load_settings"]
+__all__ = [
+    "Assessment", "ParkscopeError", "Settings", "Summary", "__version__", "assess", "load_settings",
+    "read_summary",
+]

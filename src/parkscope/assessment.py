@@ -36,7 +36,7 @@ from .pipeline import (
     walk_network,
 )
 from .report.html import write_report
-from .vocabulary import within_share
+from .summary import Summary
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,9 @@ class Assessment:
     cells : GeoDataFrame
         One row per H3 cell: ``h3``, ``score``, ``n_nodes``, ``in_park``,
         ``share<M>_<category>`` (M = coverage minutes), ...
-    summary : dict
-        The park-level figures written to summary.json: the same inputs and parameters give the
-        same bytes.
+    summary : Summary
+        The park-level figures written to summary.json (:class:`parkscope.summary.Summary`): the
+        same inputs and parameters give the same bytes.
     extract_path : Path or None
         The extract assessed (the report draws its base map from it).
     run_info : dict
@@ -79,14 +79,14 @@ class Assessment:
     nodes: gpd.GeoDataFrame
     amenities: gpd.GeoDataFrame
     cells: gpd.GeoDataFrame
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: Summary
     extract_path: Path | None = None
     run_info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
         """The park's life-convenience score (0–10); NaN when no walk node is in or next to the park."""
-        value = self.summary["life_convenience_score"]
+        value = self.summary.life_convenience_score
         return float("nan") if value is None else float(value)
 
     def write(self, outdir: str | Path, report: bool = True, overwrite: bool = False) -> Path:
@@ -97,9 +97,9 @@ class Assessment:
         The same assessment writes byte-identical summary.json, Parquet files and cells.gpkg;
         run.json holds the timings and the wall-clock time.
         """
-        stamp = (self.summary.get("provenance") or {}).get("osm_timestamp")
+        stamp = self.summary.provenance.osm_timestamp
         with atomic_output_dir(outdir, overwrite=overwrite) as tmp:
-            write_json(self.summary, tmp / "summary.json")
+            write_json(self.summary.to_dict(), tmp / "summary.json")
             write_json(self.run_info, tmp / "run.json")
             write_parquet(pd.DataFrame(self.nodes.drop(columns="geometry")), tmp / "nodes.parquet")
             write_parquet(self.network.edges_frame(), tmp / "network.parquet")
@@ -121,25 +121,25 @@ class Assessment:
         s = self.summary
         rows = "".join(
             f"<tr><td>{escape(k)}</td><td>"
-            f"{within_share(v) if within_share(v) is not None else '–'}"
-            f"</td><td>{v['median_nearest_m'] if v['median_nearest_m'] is not None else '–'}</td></tr>"
-            for k, v in s["categories"].items()
+            f"{v.share_within if v.share_within is not None else '–'}"
+            f"</td><td>{v.median_nearest_m if v.median_nearest_m is not None else '–'}</td></tr>"
+            for k, v in s.categories.items()
         )
-        ig = s.get("integration") or {}
+        ig = s.integration
         diagnosis = ""
-        if ig.get("status") == "insufficient_data":
-            diagnosis = "<br>no industry–city verdict: " + escape("; ".join(ig.get("missing") or []))
-        elif ig.get("coordination_D") is not None:
+        if ig is not None and ig.status == "insufficient_data":
+            diagnosis = "<br>no industry–city verdict: " + escape("; ".join(ig.missing))
+        elif ig is not None and ig.diagnosed:
             diagnosis = (
-                f"<br>industry {ig['industry']:.2f} · city {ig['city']:.2f} · people {ig['people']:.2f}; "
-                f"coupling coordination D = {ig['coordination_D']:.2f} ({escape(ig['class']['zh'])}, "
-                f"{escape(ig['class']['en'])}); {escape(str(ig['lag_type']))} "
-                f"({escape(str(ig.get('lag_type_zh') or ''))}); jobs / residents within "
-                f"{self.settings.coverage_minutes:g} min: {ig['jobs']} / {ig['residents']}"
+                f"<br>industry {ig.industry:.2f} · city {ig.city:.2f} · people {ig.people:.2f}; "
+                f"coupling coordination D = {ig.coordination_D:.2f} ({escape(ig.class_.zh)}, "
+                f"{escape(ig.class_.en)}); {escape(str(ig.lag_type))} "
+                f"({escape(str(ig.lag_type_zh or ''))}); jobs / residents within "
+                f"{self.settings.coverage_minutes:g} min: {ig.jobs} / {ig.residents}"
             )
         return (
             f"<b>parkscope assessment of {escape(self.area.name)}</b>: life-convenience score "
-            f"{s['life_convenience_score']:.2f} / 10, {self.network.n_nodes} walk nodes, "
+            f"{self.score:.2f} / 10, {self.network.n_nodes} walk nodes, "
             f"{len(self.amenities)} amenity points{diagnosis}<table><tr><th>category</th><th>share within "
             f"{self.settings.coverage_minutes:g} min</th><th>median nearest (m)</th></tr>{rows}</table>"
         )

@@ -24,6 +24,7 @@ from .errors import ParkscopeError
 from .io import check_output
 from .planning import project as run_projection
 from .report._text import data_sentences, error_sentences
+from .summary import Summary
 
 #: A config file in the working folder that ``assess`` reads when no --config is given.
 LOCAL_CONFIG = "parkscope.toml"
@@ -273,22 +274,20 @@ def assess(
         result.write(outdir, report=not no_report, overwrite=overwrite)
     s = result.summary
     if as_json:
-        click.echo(
-            json.dumps(json.loads((outdir / "summary.json").read_text(encoding="utf-8")), ensure_ascii=False)
-        )
+        click.echo(json.dumps(s.to_dict(), ensure_ascii=False))
     elif not quiet:
-        match = s["area"].get("match") or {}
-        if match:
+        match = s.area.match if s.area is not None else None
+        if match is not None and match.found:
             click.echo(
-                f"Park: {match['name']} ({match['osm_type']}/{match['osm_id']}, matched {match['tag']}="
-                f"{match['value']!r}, {match['how']})",
+                f"Park: {match.name} ({match.osm_type}/{match.osm_id}, matched {match.tag}="
+                f"{match.value!r}, {match.how})",
                 err=True,
             )
-        score = s["life_convenience_score"]
+        score = s.life_convenience_score
         click.echo(
             (f"Life-convenience score: {score} / 10" if score is not None else
              "Life-convenience score: none (no walk node in or next to the park: is it on water?)")
-            + f"  ({s['network']['nodes']} walk nodes, {len(result.amenities)} amenity points)",
+            + f"  ({result.network.n_nodes} walk nodes, {len(result.amenities)} amenity points)",
             err=True,
         )
         for line in diagnosis_lines(s, result.settings.coverage_minutes):
@@ -370,19 +369,19 @@ def _command_line() -> str | None:
     return None if argv is None else shlex.join(["parkscope", *argv])
 
 
-def diagnosis_lines(s: dict[str, Any], minutes: float = 15.0) -> list[str]:
+def diagnosis_lines(s: Summary, minutes: float = 15.0) -> list[str]:
     """What the CLI prints of the data sufficiency and the diagnosis (English)."""
     sentences = data_sentences(s)
     lines = [t.en for t in sentences]
-    ig = s.get("integration") or {}
-    if ig.get("coordination_D") is not None:
-        cls = ig["class"]
-        jobs_res = (f"{ig['jobs']}/{ig['residents']}" if ig.get("jobs") is not None and
-                    ig.get("residents") is not None else "unknown")
+    ig = s.integration
+    if ig is not None and ig.diagnosed:
+        cls = ig.class_
+        known = ig.jobs is not None and ig.residents is not None
+        jobs_res = f"{ig.jobs}/{ig.residents}" if known else "unknown"
         lines.append(
-            f"Industry {ig['industry']:.2f} · city {ig['city']:.2f} · people {ig['people']:.2f}  "
-            f"D = {ig['coordination_D']:.2f} ({cls['zh']}, {cls['en']}), {ig['lag_type']} "
-            f"({ig['lag_type_zh']}); weakest: {ig.get('lagging')}; jobs/residents within {minutes:g} min: "
+            f"Industry {ig.industry:.2f} · city {ig.city:.2f} · people {ig.people:.2f}  "
+            f"D = {ig.coordination_D:.2f} ({cls.zh}, {cls.en}), {ig.lag_type} "
+            f"({ig.lag_type_zh}); weakest: {ig.lagging}; jobs/residents within {minutes:g} min: "
             f"{jobs_res}"
         )
         lines += [t.en for t in error_sentences(ig)]

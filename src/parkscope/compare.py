@@ -10,9 +10,9 @@ prints what these return.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ from .diagnosis import IndexModel, Indicator, coupled_indices
 from .errors import InputError
 from .io import atomic_output
 from .parkstats import FLAT_COLUMNS, benchmark_indicators, flat_values
+from .summary import DiagnosisModel, Summary, read_summary
 
 __all__ = [
     "COLUMNS",
+    "Assessed",
     "FIVE_PARK_DIMENSIONS",
     "INTEGRATION_FIELDS",
     "PARK_STAT_FIELDS",
@@ -55,8 +57,14 @@ INTEGRATION_FIELDS: tuple[str, ...] = (
 #: Numeric fields from summary.json's ``park_statistics`` (the park's reported statistics).
 PARK_STAT_FIELDS: tuple[str, ...] = tuple(FLAT_COLUMNS)
 
-#: Key that :func:`load_summaries` adds to each summary: the folder it came from.
-OUTDIR_KEY = "_outdir"
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """One assessed park as :func:`load_summaries` reads it: the folder (as given) and its summary."""
+
+    outdir: str
+    summary: Summary
 
 _TEXT_COLUMNS = frozenset({"park", "outdir", "class_en", "class_zh", "lag_type", "data_status", "lagging",
                            "extract", "osm_timestamp"})
@@ -98,7 +106,7 @@ def rankable_columns() -> list[str]:
 # --- reading ----------------------------------------------------------------------------------
 
 
-def load_summaries(dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
+def load_summaries(dirs: Iterable[str | Path]) -> list[Assessed]:
     """Read ``summary.json`` from each ``parkscope assess`` output folder.
 
     Parameters
@@ -109,15 +117,16 @@ def load_summaries(dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
 
     Returns
     -------
-    list of dict
-        One summary per folder, in the order given, each with an extra key ``"_outdir"`` (the
-        folder as given, a string).
+    list of Assessed
+        One per folder, in the order given: the folder as given and its
+        :class:`~parkscope.summary.Summary` (:func:`parkscope.summary.read_summary`).
 
     Raises
     ------
     InputError
         No folder given; a folder that does not exist, holds no summary.json or is given twice;
-        a summary.json that is unreadable, not JSON, or lacks ``life_convenience_score``.
+        a summary.json that is unreadable, not JSON, not a summary, or does not match the declared
+        :class:`~parkscope.summary.Summary` (the message names the file and the key).
     """
     dirs = [Path(d) for d in dirs]
     if not dirs:
@@ -126,7 +135,7 @@ def load_summaries(dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
             "`parkscope compare out/park-a out/park-b`."
         )
     seen: dict[Path, Path] = {}
-    out: list[dict[str, Any]] = []
+    out: list[Assessed] = []
     for given in dirs:
         folder, path = (given.parent, given) if given.is_file() and given.suffix == ".json" else (given, None)
         if not folder.exists():
@@ -149,94 +158,58 @@ def load_summaries(dirs: Iterable[str | Path]) -> list[dict[str, Any]]:
             also = "" if str(seen[key]) == str(given) else f" (also as {seen[key]})"
             raise InputError(f"Folder {given} is given twice{also}: give each output folder once.")
         seen[key] = given
-        out.append({**_read_summary(path, given), OUTDIR_KEY: str(given)})
+        out.append(Assessed(str(given), read_summary(path)))
     return out
-
-
-def _read_summary(path: Path, given: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(
-            f"Cannot read {path} ({reason}): check its permissions, or re-run "
-            f"`parkscope assess … -o {given}`."
-        ) from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); the file "
-            f"may be truncated or edited by hand. Re-run `parkscope assess … -o {given}`."
-        ) from exc
-    if not isinstance(data, dict) or "life_convenience_score" not in data:
-        raise InputError(
-            f"{path} is not a parkscope summary (no life_convenience_score). Give the output folder "
-            f"of `parkscope assess`, or re-run `parkscope assess … -o {given}`."
-        )
-    return data
 
 
 # --- the table --------------------------------------------------------------------------------
 
 
-def _num(value: Any, where: str) -> float:
-    """A JSON number as float; null/missing → NaN; anything else is an invalid summary."""
-    if value is None:
-        return math.nan
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    raise InputError(
-        f"{where} is {value!r}, not a number: the summary.json is invalid. Re-run the assessment."
-    )
+def _num(value: float | None) -> float:
+    """A summary number as float; null → NaN (the Summary has checked that it is a number)."""
+    return float("nan") if value is None else float(value)
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _row(s: dict[str, Any], where: str) -> dict[str, Any]:
-    area = _dict(s.get("area"))
-    prov = _dict(s.get("provenance"))
-    integ = _dict(s.get("integration"))
-    cls = _dict(integ.get("class"))
-    five = _dict(s.get("five_park"))
+def _row(park: Assessed) -> dict[str, Any]:
+    s = park.summary
+    integ, five = s.integration, s.five_park
+    cls = integ.class_ if integ is not None else None
     row: dict[str, Any] = {
-        "park": _text(area.get("name")) or Path(s.get(OUTDIR_KEY, "park")).name,
-        "outdir": s.get(OUTDIR_KEY),
-        "life_convenience_score": _num(s.get("life_convenience_score"), f"{where}: life_convenience_score"),
+        "park": (s.area.name if s.area is not None else None) or Path(park.outdir).name,
+        "outdir": park.outdir,
+        "life_convenience_score": _num(s.life_convenience_score),
     }
     for key in INTEGRATION_FIELDS:
-        row[key] = _num(integ.get(key), f"{where}: integration.{key}")
-    row["level"] = _num(cls.get("level"), f"{where}: integration.class.level")
-    row["class_en"] = _text(cls.get("en"))
-    row["class_zh"] = _text(cls.get("zh"))
-    row["lag_type"] = _text(integ.get("lag_type"))
-    row["data_status"] = _text(integ.get("status"))
-    row["lagging"] = _text(integ.get("lagging"))
+        row[key] = _num(getattr(integ, key) if integ is not None else None)
+    row["level"] = _num(cls.level if cls is not None else None)
+    row["class_en"] = cls.en if cls is not None else None
+    row["class_zh"] = cls.zh if cls is not None else None
+    row["lag_type"] = integ.lag_type if integ is not None else None
+    row["data_status"] = integ.status if integ is not None else None
+    row["lagging"] = integ.lagging if integ is not None else None
     for key in ("jobs", "residents", "jobs_housing_ratio"):
-        row[key] = _num(integ.get(key), f"{where}: integration.{key}")
-    for dim in FIVE_PARK_DIMENSIONS:
-        d = _dict(five.get(dim))
-        row[f"five_{dim}"] = _num(d.get("score"), f"{where}: five_park.{dim}.score")
-        row[f"five_{dim}_coverage"] = _num(d.get("coverage"), f"{where}: five_park.{dim}.coverage")
-    for key, value in flat_values(_dict(s.get("park_statistics"))).items():
-        row[key] = _num(value, f"{where}: park_statistics {key}")
-    row["extract"] = _text(prov.get("extract"))
-    row["osm_timestamp"] = _text(prov.get("osm_timestamp"))
+        row[key] = _num(getattr(integ, key) if integ is not None else None)
+    for dim, d in (five.dimensions() if five is not None else dict.fromkeys(FIVE_PARK_DIMENSIONS)).items():
+        row[f"five_{dim}"] = _num(d.score if d is not None else None)
+        row[f"five_{dim}_coverage"] = _num(d.coverage if d is not None else None)
+    for key, value in flat_values(_statistics(s)).items():
+        row[key] = _num(value)
+    row["extract"] = s.provenance.extract
+    row["osm_timestamp"] = s.provenance.osm_timestamp
     return row
 
 
-def _has_d(s: dict[str, Any]) -> bool:
-    value = _dict(s.get("integration")).get("coordination_D")
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _statistics(s: Summary) -> dict[str, Any]:
+    """The ``park_statistics`` block as parkstats reads it (empty when the summary has none)."""
+    return s.park_statistics.model_dump() if s.park_statistics is not None else {}
 
 
-def default_by(summaries: Sequence[dict[str, Any]]) -> str:
+def _has_d(park: Assessed) -> bool:
+    integ = park.summary.integration
+    return integ is not None and integ.coordination_D is not None
+
+
+def default_by(summaries: Sequence[Assessed]) -> str:
     """``coordination_D`` when every summary has it, else ``life_convenience_score``."""
     return "coordination_D" if summaries and all(_has_d(s) for s in summaries) else "life_convenience_score"
 
@@ -259,7 +232,7 @@ def _label(name: str, outdir: str | None) -> str:
 REFERENCES = ("own", "parks")
 
 
-def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame, IndexModel]:
+def benchmark_indices(summaries: Sequence[Assessed]) -> tuple[pd.DataFrame, IndexModel]:
     """Industry, city and people indices of each park relative to the set of parks compared.
 
     Each park's raw indicator values (``integration.indicators`` of its summary: the park's
@@ -278,19 +251,19 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame
 
     if len(summaries) < 2:
         raise InputError("--reference parks needs at least two assessed parks to compare.")
-    tables = [_dict(_dict(s.get("integration")).get("indicators")) for s in summaries]
-    missing = [
-        str(s.get(OUTDIR_KEY, f"summary {i + 1}"))
-        for i, (s, t) in enumerate(zip(summaries, tables, strict=True))
-        if not t
+    tables = [
+        {k: v.model_dump() for k, v in s.summary.integration.indicators.items()}
+        if s.summary.integration is not None else {}
+        for s in summaries
     ]
+    missing = [s.outdir for s, t in zip(summaries, tables, strict=True) if not t]
     if missing:
         raise InputError(
             f"{', '.join(missing)}: summary.json has no integration.indicators (made by an older "
             "parkscope). Assess the park again to benchmark it against others."
         )
     # the park's reported statistics join the industry side where every park has them
-    tables = [{**t, **benchmark_indicators(_dict(s.get("park_statistics")))}
+    tables = [{**t, **benchmark_indicators(_statistics(s.summary))}
               for s, t in zip(summaries, tables, strict=True)]
     common = [k for k in tables[0] if all(k in t and t[k].get("value") is not None for t in tables)]
     values = pd.DataFrame({k: [float(t[k]["value"]) for t in tables] for k in common})
@@ -299,15 +272,16 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame
                   k, k, "")
         for k in common
     ]
-    model = _dict(_dict(summaries[0].get("integration")).get("model"))
-    exponent = model.get("coupling_exponent")
+    first = summaries[0].summary.integration
+    model = first.model if first is not None and first.model is not None else DiagnosisModel()
+    exponent = model.coupling_exponent
     settings = DiagnosisSettings(
         scale="study_area",  # relative to the parks compared: min–max across them
         weights="entropy",
-        coupling=model.get("coupling") if model.get("coupling") in ("classic", "wang2021") else "classic",
+        coupling=model.coupling if model.coupling in ("classic", "wang2021") else "classic",
         coupling_exponent=None if exponent is None else float(exponent),
-        lag_threshold=float(model.get("lag_threshold", 0.1)),
-        log_transform=bool(model.get("log_transform", True)),
+        lag_threshold=float(model.lag_threshold if model.lag_threshold is not None else 0.1),
+        log_transform=bool(model.log_transform if model.log_transform is not None else True),
         min_presence=0.0,  # a handful of parks: every indicator that differs counts
     )
     result, index_model = coupled_indices(values, indicators, settings)
@@ -323,15 +297,14 @@ def benchmark_indices(summaries: Sequence[dict[str, Any]]) -> tuple[pd.DataFrame
 
 
 def compare_table(
-    summaries: Sequence[dict[str, Any]], by: str | None = None, reference: str = "own"
+    summaries: Sequence[Assessed], by: str | None = None, reference: str = "own"
 ) -> pd.DataFrame:
     """One ranked row per assessed park.
 
     Parameters
     ----------
-    summaries : sequence of dict
-        From :func:`load_summaries` (the ``"_outdir"`` key names the folder; plain summaries work
-        too).
+    summaries : sequence of Assessed
+        From :func:`load_summaries` (each a folder and its :class:`~parkscope.summary.Summary`).
     by : str, optional
         The numeric column to rank by, highest first (see :func:`rankable_columns`). Default
         ``coordination_D`` when every summary has an ``integration``, else
@@ -352,8 +325,7 @@ def compare_table(
     Raises
     ------
     InputError
-        ``by`` is not a numeric column (the message suggests the closest), or a summary holds a
-        non-number where a number belongs.
+        ``by`` is not a numeric column (the message suggests the closest).
 
     Examples
     --------
@@ -365,7 +337,7 @@ def compare_table(
     by = by or default_by(summaries)
     if reference not in REFERENCES:
         raise InputError(f"--reference {reference!r}: use one of {', '.join(REFERENCES)}.")
-    rows = [_row(s, str(s.get(OUTDIR_KEY, f"summary {i + 1}"))) for i, s in enumerate(summaries)]
+    rows = [_row(s) for s in summaries]
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "rank"])
     bench_note = None
     if reference == "parks":
@@ -391,15 +363,15 @@ def compare_table(
     return frame
 
 
-def _folders(summaries: Sequence[dict[str, Any]], picked: Iterable[int]) -> str:
-    names = [str(summaries[i].get(OUTDIR_KEY, f"summary {i + 1}")) for i in picked]
+def _folders(summaries: Sequence[Assessed], picked: Iterable[int]) -> str:
+    names = [summaries[i].outdir for i in picked]
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _notes(summaries: Sequence[dict[str, Any]], frame: pd.DataFrame, by: str) -> list[str]:
+def _notes(summaries: Sequence[Assessed], frame: pd.DataFrame, by: str) -> list[str]:
     notes: list[str] = []
     n = len(summaries)
-    no_integ = [i for i, s in enumerate(summaries) if not _dict(s.get("integration"))]
+    no_integ = [i for i, s in enumerate(summaries) if s.summary.integration is None]
     if no_integ:
         who = "any of the folders" if len(no_integ) == n else _folders(summaries, no_integ)
         notes.append(
@@ -407,12 +379,13 @@ def _notes(summaries: Sequence[dict[str, Any]], frame: pd.DataFrame, by: str) ->
             "columns are empty. Re-run `parkscope assess` with a parkscope version that writes "
             "`integration` to fill them."
         )
-    no_five = [i for i, s in enumerate(summaries) if not _dict(s.get("five_park"))]
+    no_five = [i for i, s in enumerate(summaries) if s.summary.five_park is None]
     if no_five:
         who = "any of the folders" if len(no_five) == n else _folders(summaries, no_five)
         notes.append(f"No five-park scores (five_*) in {who}: those columns are empty.")
     foreign = [i for i, s in enumerate(summaries)
-               if _dict(_dict(s.get("park_statistics")).get("derived")).get("land_productivity_foreign")]
+               if s.summary.park_statistics is not None
+               and "land_productivity_foreign" in s.summary.park_statistics.derived]
     if foreign:
         notes.append(
             f"Output of {_folders(summaries, foreign)} is in another currency than CNY: its land "
@@ -424,7 +397,7 @@ def _notes(summaries: Sequence[dict[str, Any]], frame: pd.DataFrame, by: str) ->
     missing = int(frame[by].isna().sum())
     if missing:
         notes.append(f"{missing} park(s) have no {by}: listed last, without a rank.")
-    params = [_dict(_dict(s.get("provenance")).get("parameters")) for s in summaries]
+    params = [s.summary.provenance.parameters for s in summaries]
     differ = sorted({k for p in params for k in p if any(q.get(k) != p.get(k) for q in params)})
     if differ:
         notes.append(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 import uuid
@@ -15,29 +14,16 @@ from typing import Any
 
 import geopandas as gpd
 import jinja2
-import numpy as np
 import pandas as pd
 
 from .errors import InputError
 from .qgis import pin_timestamps, style_gpkg_layer
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf → None, NumPy scalars → Python."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+from .summary import json_safe
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
     """Write a dict as UTF-8 JSON (NaN written as null)."""
-    path.write_text(json.dumps(_clean(data), ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(json_safe(data), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -74,6 +74,7 @@ from .quality import (
 from .rasters import check_raster, is_raster, raster_to_cells, read_raster
 from .score import category_scores, life_convenience
 from .sources import CountRequest, count_requests, head_count_to_cells, weight_raster_to_cells
+from .summary import Summary
 from .vocabulary import share_column, share_within_key
 
 log = logging.getLogger(__name__)
@@ -578,10 +579,11 @@ def diagnosis(
 def build_summary(
     req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population, quality: DataQuality,
     dg: Diagnosis,
-) -> dict[str, Any]:
-    """The park-level figures written to summary.json (no timings or clock: those go to run.json)."""
+) -> Summary:
+    """The park-level figures written to summary.json (no timings or clock: those go to run.json),
+    validated against the declared :class:`parkscope.summary.Summary`."""
     area, settings, network, buildings = req.area, req.settings, walk.network, pop.buildings
-    return {
+    return Summary.build({
         "parkscope_version": __version__,
         "life_convenience_score": _round(sc.park_score, 2),
         "categories": sc.categories,
@@ -635,7 +637,7 @@ def build_summary(
             "attribution": OSM_ATTRIBUTION,
             "attribution_sources": _attribution_sources(pop.records, req.attribution),
         },
-    }
+    })
 
 
 # --------------------------------------------------------------------------------------------------

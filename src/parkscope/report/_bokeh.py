@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
-from ..vocabulary import COORDINATION_COLOURS, within_share
+from ..vocabulary import COORDINATION_COLOURS
 from ..vocabulary import LAG_COLOURS as VOCABULARY_LAG_COLOURS
 from ._text import LAG, UI, Tr, fmt_num, fmt_pct, ui
 
@@ -351,7 +351,7 @@ def _map(a: Assessment, basemap: dict[str, gpd.GeoDataFrame] | None, tr: _I18n, 
     amen = a.amenities
     if "amenity_id" in amen.columns:  # an amenity may count in two categories (a kindergarten...)
         amen = amen.drop_duplicates(["amenity_id", "category"])
-    cats = a.summary.get("categories", {})
+    cats = a.summary.categories
     amen_renderers = []
     for i, key in enumerate(cats):
         sub = amen[amen["category"].astype(str) == key]
@@ -362,13 +362,13 @@ def _map(a: Assessment, basemap: dict[str, gpd.GeoDataFrame] | None, tr: _I18n, 
             else np.full(len(sub), "")
         csrc = ColumnDataSource({
             "x": x, "y": y, "name": np.where(names == "", "–", names), "osm": osm,
-            "cat_en": np.full(len(sub), cats[key]["en"], dtype=object),
-            "cat_zh": np.full(len(sub), cats[key]["zh"], dtype=object),
+            "cat_en": np.full(len(sub), cats[key].en, dtype=object),
+            "cat_zh": np.full(len(sub), cats[key].zh, dtype=object),
         })
         r = p.scatter("x", "y", source=csrc, size=7, fill_color=colour, line_color="white", line_width=0.8,
                       hover_fill_color=colour, hover_line_color="black", name=f"ps-amen-{i}")
         amen_renderers.append(r)
-        legend["amenities"].append({"key": key, "names": [r.name], "label": Tr(cats[key]["en"], cats[key]["zh"]),
+        legend["amenities"].append({"key": key, "names": [r.name], "label": Tr(cats[key].en, cats[key].zh),
                                     "colour": colour, "count": int(len(sub))})
     hover_amen = HoverTool(renderers=amen_renderers, name="ps-hover-amen", attachment="right")
     # no {safe}: Bokeh escapes field values, and OSM names are written by anyone
@@ -408,6 +408,11 @@ def _map(a: Assessment, basemap: dict[str, gpd.GeoDataFrame] | None, tr: _I18n, 
 # charts
 # --------------------------------------------------------------------------------------------------
 
+def _or_dash(value: Any) -> Any:
+    """A count for a table cell, "–" when unknown."""
+    return "–" if value is None else value
+
+
 def _factor_labels(labels: list[Tr]) -> list[Tr]:
     """Factors must be unique: repeat names get invisible zero-width spaces."""
     seen: dict[str, int] = {}
@@ -432,16 +437,16 @@ def _chart(name: str, height: int, **kw: Any) -> Any:
 def _coverage(a: Assessment, tr: _I18n, minutes: str) -> Any:
     from bokeh.models import ColumnDataSource, FactorRange, HoverTool
 
-    cats = a.summary.get("categories", {})
+    cats = a.summary.categories
     keys = list(cats)
-    share = np.array([np.nan if within_share(cats[k]) is None else 100 * within_share(cats[k]) for k in keys])
-    labels = _factor_labels([Tr(cats[k]["en"], cats[k]["zh"]) for k in keys])
+    share = np.array([np.nan if cats[k].share_within is None else 100 * cats[k].share_within for k in keys])
+    labels = _factor_labels([Tr(cats[k].en, cats[k].zh) for k in keys])
     src = ColumnDataSource(name="ps-cov-src", data={
         "f": [t.en for t in labels], "pct": np.nan_to_num(share), "label": [fmt_pct(None if math.isnan(v) else v / 100) for v in share],
-        "en": [cats[k]["en"] for k in keys], "zh": [cats[k]["zh"] for k in keys],
-        "median": [fmt_num(cats[k].get("median_nearest_m")) for k in keys],
-        "in_area": [cats[k].get("amenities_in_area", "–") for k in keys],
-        "in_park": [cats[k].get("amenities_in_park", "–") for k in keys],
+        "en": [cats[k].en for k in keys], "zh": [cats[k].zh for k in keys],
+        "median": [fmt_num(cats[k].median_nearest_m) for k in keys],
+        "in_area": [_or_dash(cats[k].amenities_in_area) for k in keys],
+        "in_park": [_or_dash(cats[k].amenities_in_park) for k in keys],
     })
     p = _chart("ps-cov", 34 * len(keys) + 70, y_range=FactorRange(*[t.en for t in labels][::-1], name="ps-cov-y"),
                x_range=(0, 115))
@@ -480,7 +485,7 @@ def _distance_stats(a: Assessment, key: str, max_m: float) -> dict[str, float]:
 def _distance(a: Assessment, tr: _I18n) -> Any:
     from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Span
 
-    cats = a.summary.get("categories", {})
+    cats = a.summary.categories
     keys = list(cats)
     max_m = float(a.settings.max_distance_m)
     st = [_distance_stats(a, k, max_m) for k in keys]
@@ -488,11 +493,11 @@ def _distance(a: Assessment, tr: _I18n) -> Any:
     none = [s["none"] for s in st]
     note_en = [ui("none_within", max_m=f"{max_m:g}", share=fmt_pct(v)).en if v and v > 0 else "" for v in none]
     note_zh = [ui("none_within", max_m=f"{max_m:g}", share=fmt_pct(v)).zh if v and v > 0 else "" for v in none]
-    labels = _factor_labels([Tr(cats[k]["en"], cats[k]["zh"]) for k in keys])
+    labels = _factor_labels([Tr(cats[k].en, cats[k].zh) for k in keys])
     src = ColumnDataSource(name="ps-dist-src", data={
         "f": [t.en for t in labels], **col, "none": [fmt_pct(v) for v in none], "note_en": note_en, "note_zh": note_zh,
         "note_x": np.full(len(keys), max_m * 1.03),
-        "en": [cats[k]["en"] for k in keys], "zh": [cats[k]["zh"] for k in keys],
+        "en": [cats[k].en for k in keys], "zh": [cats[k].zh for k in keys],
     })
     p = _chart("ps-dist", 34 * len(keys) + 70, y_range=FactorRange(*[t.en for t in labels][::-1], name="ps-dist-y"),
                x_range=(0, max_m * 1.5))
@@ -525,8 +530,8 @@ def _distance(a: Assessment, tr: _I18n) -> Any:
 def _radar(a: Assessment, tr: _I18n) -> Any:
     from bokeh.models import ColumnDataSource, HoverTool
 
-    five = a.summary.get("five_park") or {}
-    keys = [k for k, v in five.items() if isinstance(v, dict)]
+    five = a.summary.five_park.dimensions() if a.summary.five_park is not None else {}
+    keys = list(five)
     n = max(len(keys), 3)
     ang = np.pi / 2 - 2 * np.pi * np.arange(n) / n
     ux, uy = np.cos(ang), np.sin(ang)
@@ -538,7 +543,7 @@ def _radar(a: Assessment, tr: _I18n) -> Any:
                  line_color="#cccccc")
     p.text([0.02] * len(rings), [r + 0.01 for r in rings], text=[f"{r * 100:.0f}" for r in rings],
            text_font_size="9px", text_color="#999999")
-    scores = [five[k].get("score") for k in keys]
+    scores = [five[k].score for k in keys]
     have = [i for i, s in enumerate(scores) if s is not None]
     solid = [i for i in range(len(keys)) if i in have]
     dashed = [i for i in range(len(keys)) if i not in have]
@@ -550,14 +555,14 @@ def _radar(a: Assessment, tr: _I18n) -> Any:
         hx, hy = ux[have] * r, uy[have] * r
         p.patch(np.append(hx, hx[0]), np.append(hy, hy[0]), fill_color="#2a7f62", fill_alpha=0.25,
                 line_color="#2a7f62", line_width=2.5)
-    cov = [five[k].get("coverage") for k in keys]
+    cov = [five[k].coverage for k in keys]
     label_en, label_zh = [], []
     for k, s, c in zip(keys, scores, cov, strict=True):
         d = five[k]
         value = Tr(f"{s:.0f}", f"{s:.0f}") if s is not None else UI["no_data"]
         data = ui("data_share", share=fmt_pct(c))
-        label_en.append(_plain(f"{d.get('en', k)}\n{value.en} · {data.en}"))
-        label_zh.append(_plain(f"{d.get('zh', k)}\n{value.zh} · {data.zh}"))
+        label_en.append(_plain(f"{(d.en or k)}\n{value.en} · {data.en}"))
+        label_zh.append(_plain(f"{(d.zh or k)}\n{value.zh} · {data.zh}"))
     lx, ly = ux[: len(keys)] * 1.13, uy[: len(keys)] * 1.13
     align = np.where(np.abs(lx) < 0.2, "center", np.where(lx > 0, "left", "right"))
     base = np.where(ly > 0.3, "bottom", np.where(ly < -0.3, "top", "middle"))
@@ -570,7 +575,7 @@ def _radar(a: Assessment, tr: _I18n) -> Any:
     psrc = ColumnDataSource({
         "x": [ux[i] * scores[i] / 100 if scores[i] is not None else 0.0 for i in range(len(keys))],
         "y": [uy[i] * scores[i] / 100 if scores[i] is not None else 0.0 for i in range(len(keys))],
-        "en": [five[k].get("en", k) for k in keys], "zh": [five[k].get("zh", k) for k in keys],
+        "en": [(five[k].en or k) for k in keys], "zh": [(five[k].zh or k) for k in keys],
         "score": [fmt_num(s) for s in scores], "coverage": [fmt_pct(c) for c in cov],
         "alpha": [1.0 if s is not None else 0.0 for s in scores],
     })
@@ -589,9 +594,9 @@ def _radar(a: Assessment, tr: _I18n) -> Any:
 def _subindices(a: Assessment, tr: _I18n) -> Any:
     from bokeh.models import ColumnDataSource, FactorRange, HoverTool
 
-    integ = a.summary.get("integration") or {}
+    integ = a.summary.integration
     keys = ["industry", "city", "people", "coupling_C", "development_T", "coordination_D"]
-    vals = [integ.get(k) for k in keys]
+    vals = [None if integ is None else getattr(integ, k) for k in keys]
     labels = _factor_labels([UI[k] for k in keys])
     src = ColumnDataSource(name="ps-sub-src", data={
         "f": [t.en for t in labels], "value": [v if v is not None else 0.0 for v in vals],

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..vocabulary import within_share
+from ..summary import Integration, Summary
 
 
 @dataclass(frozen=True)
@@ -235,15 +235,16 @@ def ui(key: str, **kw: Any) -> Tr:
     return Tr(t.en.format(**kw), t.zh.format(**kw)) if kw else t
 
 
-def _dim_name(d: dict[str, Any]) -> Tr:
-    return Tr(str(d.get("en", "")), str(d.get("zh", "")))
+def _dim_name(d: Any) -> Tr:
+    """The English and Chinese names of a five-park dimension (``en`` / ``zh``)."""
+    return Tr(str(d.en or ""), str(d.zh or ""))
 
 
-def summary_sentences(s: dict[str, Any], minutes: str) -> list[Tr]:
+def summary_sentences(s: Summary, minutes: str) -> list[Tr]:
     """The plain-language summary: score, coverage, coordination, lag type, jobs–housing, five parks."""
     out: list[Tr] = []
-    score = s.get("life_convenience_score")
-    cats = s.get("categories", {})
+    score = s.life_convenience_score
+    cats = s.categories
     n = len(cats)
     if score is not None:
         out.append(Tr(
@@ -257,39 +258,38 @@ def summary_sentences(s: dict[str, Any], minutes: str) -> list[Tr]:
             "无法计算生活便利度评分：园区内没有步行网络节点。",
         ))
     ranked = sorted(
-        ((within_share(v), k) for k, v in cats.items() if within_share(v) is not None),
+        ((v.share_within, k) for k, v in cats.items() if v.share_within is not None),
         key=lambda p: (p[0], p[1]),
     )
     if ranked:
         lo, hi = ranked[0], ranked[-1]
         out.append(Tr(
-            f"Best covered: {cats[hi[1]]['en'].lower()} ({fmt_pct(hi[0])} of the park within a {minutes}-minute "
-            f"walk); weakest: {cats[lo[1]]['en'].lower()} ({fmt_pct(lo[0])}).",
-            f"覆盖最好的是{cats[hi[1]]['zh']}（{minutes} 分钟步行可达 {fmt_pct(hi[0])}），"
-            f"最薄弱的是{cats[lo[1]]['zh']}（{fmt_pct(lo[0])}）。",
+            f"Best covered: {str(cats[hi[1]].en).lower()} ({fmt_pct(hi[0])} of the park within a {minutes}-minute "
+            f"walk); weakest: {str(cats[lo[1]].en).lower()} ({fmt_pct(lo[0])}).",
+            f"覆盖最好的是{cats[hi[1]].zh}（{minutes} 分钟步行可达 {fmt_pct(hi[0])}），"
+            f"最薄弱的是{cats[lo[1]].zh}（{fmt_pct(lo[0])}）。",
         ))
-    integ = s.get("integration") or {}
     out = data_sentences(s) + out
-    out += integration_sentences(integ, minutes)
-    five = s.get("five_park") or {}
-    scored = [(v["score"], k) for k, v in five.items() if isinstance(v, dict) and v.get("score") is not None]
+    out += integration_sentences(s.integration, minutes)
+    five = s.five_park.dimensions() if s.five_park is not None else {}
+    scored = [(v.score, k) for k, v in five.items() if v.score is not None]
     if scored:
         best = max(scored)
         worst = min(scored)
-        missing = [k for k, v in five.items() if isinstance(v, dict) and v.get("score") is None]
+        missing = [k for k, v in five.items() if v.score is None]
         text = Tr(
-            f"Five-park scorecard (innovative, green, smart, humane, open): strongest {five[best[1]]['en']} "
-            f"({best[0]:.0f}/100), weakest {five[worst[1]]['en']} ({worst[0]:.0f}/100).",
-            f"五型园区评分（创新、绿色、智慧、人文、开放）：最强为{five[best[1]]['zh']}（{best[0]:.0f}/100），"
-            f"最弱为{five[worst[1]]['zh']}（{worst[0]:.0f}/100）。",
+            f"Five-park scorecard (innovative, green, smart, humane, open): strongest {five[best[1]].en} "
+            f"({best[0]:.0f}/100), weakest {five[worst[1]].en} ({worst[0]:.0f}/100).",
+            f"五型园区评分（创新、绿色、智慧、人文、开放）：最强为{five[best[1]].zh}（{best[0]:.0f}/100），"
+            f"最弱为{five[worst[1]].zh}（{worst[0]:.0f}/100）。",
         )
         if missing:
             text = text + Tr(
-                " No data for: " + ", ".join(five[k]["en"] for k in missing) + ".",
-                "无数据维度：" + "、".join(five[k]["zh"] for k in missing) + "。",
+                " No data for: " + ", ".join(str(five[k].en) for k in missing) + ".",
+                "无数据维度：" + "、".join(str(five[k].zh) for k in missing) + "。",
             )
         out.append(text)
-    outside = (s.get("area") or {}).get("outside_extract_share")
+    outside = s.area.outside_extract_share if s.area is not None else None
     if outside is not None and outside > 0.05:
         out.append(Tr(
             f"Caution: {fmt_pct(outside)} of the study area (the park and its surroundings) lies outside "
@@ -326,40 +326,40 @@ SOURCE_NAMES: dict[str, Tr] = {
 }
 
 
-def data_sentences(s: dict[str, Any]) -> list[Tr]:
+def data_sentences(s: Summary) -> list[Tr]:
     """The first paragraph: how complete the data are, and — when they cannot carry a verdict — why and
     what to add."""
-    quality = s.get("data_quality") or {}
+    quality = s.data_quality or {}
     if not quality:
         return []
-    parts_en = [f"{LAYER_NAMES[k].en} {STATUS_NAMES[v['status']].en}" for k, v in quality.items()
+    parts_en = [f"{LAYER_NAMES[k].en} {STATUS_NAMES[v.status].en}" for k, v in quality.items()
                 if k in LAYER_NAMES]
-    parts_zh = [f"{LAYER_NAMES[k].zh}{STATUS_NAMES[v['status']].zh}" for k, v in quality.items()
+    parts_zh = [f"{LAYER_NAMES[k].zh}{STATUS_NAMES[v.status].zh}" for k, v in quality.items()
                 if k in LAYER_NAMES]
     out = [Tr("Data: " + ", ".join(parts_en) + ".", "数据完整度：" + "，".join(parts_zh) + "。")]
-    integ = s.get("integration") or {}
-    if integ.get("status") == "insufficient_data":
-        unknown = [k for k in ("industry", "city", "people") if integ.get(k) is None]
+    integ = s.integration
+    if integ is not None and integ.status == "insufficient_data":
+        unknown = [k for k in ("industry", "city", "people") if getattr(integ, k) is None]
         fix_layers = [k for k in ("network", "jobs", "amenities", "residents")
-                      if any(str(m).startswith(k) or f": {k} " in str(m) for m in integ.get("missing") or [])]
+                      if any(str(m).startswith(k) or f": {k} " in str(m) for m in integ.missing)]
         out.append(Tr(
             "No industry–city verdict: the data cannot measure the "
             + _and([SUBSYSTEM_NAMES[k].en for k in unknown]) + " side"
             + ("s" if len(unknown) > 1 else "") + " ("
-            + "; ".join(str(m) for m in integ.get("missing") or []) + "). To get one: "
-            + "; ".join(integ.get("fix") or []) + ".",
+            + "; ".join(str(m) for m in integ.missing) + "). To get one: "
+            + "; ".join(integ.fix) + ".",
             "无法给出产城融合判断：现有数据无法衡量"
             + "、".join(SUBSYSTEM_NAMES[k].zh for k in unknown) + "子系统（"
             + "、".join(f"{LAYER_NAMES[k].zh}{STATUS_NAMES['missing'].zh}" for k in fix_layers)
             + "）。补充方法：" + "；".join(_FIX_ZH[k] for k in fix_layers) + "。",
         ))
     else:
-        thin = [k for k, v in quality.items() if v.get("status") == "thin" and k in LAYER_NAMES]
+        thin = [k for k, v in quality.items() if v.status == "thin" and k in LAYER_NAMES]
         if thin:
             out.append(Tr(
                 "Caution: the " + ", ".join(LAYER_NAMES[k].en for k in thin)
                 + " data are thin here (" + "; ".join(
-                    r for k in thin for r in quality[k].get("reasons", [])) + "): read the verdict below "
+                    r for k in thin for r in quality[k].reasons) + "): read the verdict below "
                 "with care.",
                 "注意：此处" + "、".join(LAYER_NAMES[k].zh for k in thin)
                 + "数据偏少，以下判断仅供参考。",
@@ -382,25 +382,25 @@ _FIX_ZH: dict[str, str] = {
 }
 
 
-def integration_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
+def integration_sentences(integ: Integration | None, minutes: str) -> list[Tr]:
     """Coupling coordination, the industry–city lag type, the weakest of the three, and the jobs–housing
     ratio, in words that cannot contradict each other: the lag type compares the industry *index* with
     the city *index*; the jobs–housing sentence counts jobs and homes; each says which it does."""
     out: list[Tr] = []
-    if not integ:
+    if integ is None:
         return out
-    D = integ.get("coordination_D")
-    cls = integ.get("class") or {}
-    U = {k: integ.get(k) for k in ("industry", "city", "people")}
-    if D is not None:
+    D = integ.coordination_D
+    cls = integ.class_
+    U = {k: getattr(integ, k) for k in ("industry", "city", "people")}
+    if D is not None and cls is not None:
         out.append(Tr(
-            f"Industry–city–people coupling coordination D = {D:.2f}: {cls.get('en')} (level {cls.get('level')} of "
+            f"Industry–city–people coupling coordination D = {D:.2f}: {cls.en} (level {cls.level} of "
             f"10), from the sub-indices industry {U['industry']:.2f}, city {U['city']:.2f} and people "
             f"{U['people']:.2f} (0–1).",
-            f"产城人耦合协调度 D = {D:.2f}，属{cls.get('zh')}（第 {cls.get('level')} 级，共 10 级）；"
+            f"产城人耦合协调度 D = {D:.2f}，属{cls.zh}（第 {cls.level} 级，共 10 级）；"
             f"产业指数 {U['industry']:.2f}，城市指数 {U['city']:.2f}，人口指数 {U['people']:.2f}。",
         ))
-    lag = integ.get("lag_type")
+    lag = integ.lag_type
     if lag == "industry_without_city":
         out.append(Tr(
             f"The park reads as 有产无城 — industry without city: the city index (amenities, transit, green "
@@ -423,14 +423,15 @@ def integration_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
             f"({U['city']:.2f}) are within 10 % of each other.",
             f"园区产城发展水平相当，呈“产城协调”状态（产业指数 {U['industry']:.2f}，城市指数 {U['city']:.2f}）。",
         ))
-    weakest = integ.get("lagging")
-    if weakest in SUBSYSTEM_NAMES and integ.get("leading") in SUBSYSTEM_NAMES:
-        lead = integ["leading"]
+    weakest = integ.lagging
+    if weakest in SUBSYSTEM_NAMES and integ.leading in SUBSYSTEM_NAMES:
+        lead = integ.leading
+        gap = integ.lagging_gap or 0
         out.append(Tr(
             f"Of the three, {SUBSYSTEM_NAMES[weakest].en} is the weakest ({U[weakest]:.2f}, "
-            f"{integ.get('lagging_gap', 0):.2f} below {SUBSYSTEM_NAMES[lead].en} at {U[lead]:.2f}).",
+            f"{gap:.2f} below {SUBSYSTEM_NAMES[lead].en} at {U[lead]:.2f}).",
             f"三者中{SUBSYSTEM_NAMES[weakest].zh}最弱（{U[weakest]:.2f}，比{SUBSYSTEM_NAMES[lead].zh} "
-            f"{U[lead]:.2f} 低 {integ.get('lagging_gap', 0):.2f}）。",
+            f"{U[lead]:.2f} 低 {gap:.2f}）。",
         ))
     elif weakest == "balanced":
         out.append(Tr(
@@ -441,25 +442,25 @@ def integration_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
     return out
 
 
-def jobs_housing_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
+def jobs_housing_sentences(integ: Integration, minutes: str) -> list[Tr]:
     """Jobs and residents within the walk, and what their ratio says (counts, not indices)."""
-    reading = integ.get("jobs_housing_reading")
-    if reading == "unknown" or integ.get("jobs") is None or integ.get("residents") is None:
+    reading = integ.jobs_housing_reading
+    if reading == "unknown" or integ.jobs is None or integ.residents is None:
         return [Tr(
             f"Jobs and residents within a {minutes}-minute walk are unknown here (see the data above), "
             "so the jobs–housing balance cannot be read.",
             f"{minutes} 分钟步行范围内的就业岗位与居住人口未知（见上文数据说明），无法判断职住平衡。",
         )]
-    ratio = integ.get("jobs_housing_ratio")
-    same = integ.get("jobs_source") == integ.get("residents_source")
-    src_j = SOURCE_NAMES.get(str(integ.get("jobs_source")), Tr("", ""))
-    src_r = SOURCE_NAMES.get(str(integ.get("residents_source")), Tr("", ""))
+    ratio = integ.jobs_housing_ratio
+    same = integ.jobs_source == integ.residents_source
+    src_j = SOURCE_NAMES.get(str(integ.jobs_source), Tr("", ""))
+    src_r = SOURCE_NAMES.get(str(integ.residents_source), Tr("", ""))
     src = src_j if same else Tr(f"jobs {src_j.en}, residents {src_r.en}", f"就业{src_j.zh}，人口{src_r.zh}")
     base = Tr(
-        f"Within a {minutes}-minute walk of the park: {fmt_num(integ.get('jobs'))} jobs and "
-        f"{fmt_num(integ.get('residents'))} residents ({src.en})",
-        f"园区 {minutes} 分钟步行范围内：就业岗位 {fmt_num(integ.get('jobs'))} 个，居住人口 "
-        f"{fmt_num(integ.get('residents'))} 人（{src.zh}）",
+        f"Within a {minutes}-minute walk of the park: {fmt_num(integ.jobs)} jobs and "
+        f"{fmt_num(integ.residents)} residents ({src.en})",
+        f"园区 {minutes} 分钟步行范围内：就业岗位 {fmt_num(integ.jobs)} 个，居住人口 "
+        f"{fmt_num(integ.residents)} 人（{src.zh}）",
     )
     words = {
         "too_few_homes": Tr(
@@ -483,7 +484,7 @@ def jobs_housing_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
     }
     out = [base + words.get(str(reading), Tr(".", "。"))]
     out += error_sentences(integ)
-    lag = integ.get("lag_type")
+    lag = integ.lag_type
     if (lag == "city_without_industry" and reading == "too_few_homes") or (
         lag == "industry_without_city" and reading == "too_few_jobs"
     ):
@@ -495,24 +496,25 @@ def jobs_housing_sentences(integ: dict[str, Any], minutes: str) -> list[Tr]:
     return out
 
 
-def error_sentences(integ: dict[str, Any]) -> list[Tr]:
+def error_sentences(integ: Integration) -> list[Tr]:
     """The measured error of the building-based estimates, and whether the verdict holds within it."""
-    err = integ.get("within_error") or {}
-    if not err.get("checked"):
+    err = integ.within_error
+    if err is None or not err.checked:
         return []
     parts_en, parts_zh = [], []
-    for kind, zh in (("jobs", "就业岗位"), ("residents", "居住人口")):
-        if integ.get(f"{kind}_source") == "osm_buildings" and (err.get(f"{kind}_factor") or 1) > 1:
-            parts_en.append(f"{kind} within ×{err[f'{kind}_factor']:g}")
-            parts_zh.append(f"{zh}在 {err[f'{kind}_factor']:g} 倍以内")
+    for kind, zh, source, factor in (("jobs", "就业岗位", integ.jobs_source, err.jobs_factor),
+                                     ("residents", "居住人口", integ.residents_source, err.residents_factor)):
+        if source == "osm_buildings" and (factor or 1) > 1:
+            parts_en.append(f"{kind} within ×{factor:g}")
+            parts_zh.append(f"{zh}在 {factor:g} 倍以内")
     out = [Tr(
         "Estimated from OSM buildings: on well-mapped extracts these estimates were " + " and ".join(parts_en)
         + " of census figures (docs/validation.md).",
         "由 OSM 建筑估算：在数据完善的地区，估算值与普查数据相比" + "、".join(parts_zh) + "（见 docs/validation.md）。",
     )]
-    lags = err.get("lag_types") or []
-    D = err.get("coordination_D_range")
-    if err.get("lag_type_stable") and lags and D:
+    lags = err.lag_types or []
+    D = err.coordination_D_range
+    if err.lag_type_stable and lags and D:
         out.append(Tr(
             f"Within that error the lag type stays {LAG[lags[0]].en} (D {D[0]:.2f}–{D[1]:.2f}).",
             f"在该误差范围内，滞后类型仍为{LAG[lags[0]].zh}（D 为 {D[0]:.2f}–{D[1]:.2f}）。",
@@ -527,7 +529,7 @@ def error_sentences(integ: dict[str, Any]) -> list[Tr]:
     return out
 
 
-def methods_paragraphs(s: dict[str, Any], settings: Any) -> list[Tr]:
+def methods_paragraphs(s: Summary, settings: Any) -> list[Tr]:
     """How the figures were made, with the parameters in force."""
     minutes = f"{settings.coverage_minutes:g}"
     d = settings.diagnosis

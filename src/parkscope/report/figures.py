@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 from ..io import atomic_output
-from ..vocabulary import LAG_COLOURS, within_share
+from ..vocabulary import LAG_COLOURS
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -174,7 +174,7 @@ def _map_figure(a: Assessment, basemap: dict[str, gpd.GeoDataFrame] | None, cjk:
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     fig.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.6, label=_label("score (0–10)", "评分", cjk))
-    score = a.summary.get("life_convenience_score")
+    score = a.summary.life_convenience_score
     ax.set_title(
         _label(f"Life-convenience score of the walk network: {score if score is not None else '–'} / 10",
                "步行网络生活便利度评分", cjk, "\n"),
@@ -188,8 +188,8 @@ def _map_figure(a: Assessment, basemap: dict[str, gpd.GeoDataFrame] | None, cjk:
 def _radar_figure(a: Assessment, cjk: bool) -> Any:
     import matplotlib.pyplot as plt
 
-    five = a.summary.get("five_park") or {}
-    keys = [k for k, v in five.items() if isinstance(v, dict)]
+    five = a.summary.five_park.dimensions() if a.summary.five_park is not None else {}
+    keys = list(five)
     fig = plt.figure(figsize=(6.4, 6.4))
     ax = fig.add_subplot(projection="polar")
     n = max(len(keys), 1)
@@ -199,14 +199,14 @@ def _radar_figure(a: Assessment, cjk: bool) -> Any:
     labels = []
     for k in keys:
         d = five[k]
-        score, cov = d.get("score"), d.get("coverage")
+        score, cov = d.score, d.coverage
         cov_pct = f"{100 * (cov or 0):.0f}%"
         if cjk:
             value = "无数据 no data" if score is None else f"{score:.0f}"
-            labels.append(f"{d.get('zh', k)} · {d.get('en', k)}\n{value} (数据 data {cov_pct})")
+            labels.append(f"{(d.zh or k)} · {(d.en or k)}\n{value} (数据 data {cov_pct})")
         else:
             value = "no data" if score is None else f"{score:.0f}"
-            labels.append(f"{d.get('en', k)}\n{value} (data {cov_pct})")
+            labels.append(f"{(d.en or k)}\n{value} (data {cov_pct})")
     ax.set_xticks(angles[: len(keys)])
     ax.set_xticklabels(labels, fontsize=8.5)
     ax.tick_params(axis="x", pad=14)
@@ -214,14 +214,14 @@ def _radar_figure(a: Assessment, cjk: bool) -> Any:
     ax.set_ylim(0, 100)
     ax.set_yticks([20, 40, 60, 80, 100])
     ax.tick_params(axis="y", labelsize=7, colors="#777777")
-    have = [i for i, k in enumerate(keys) if five[k].get("score") is not None]
+    have = [i for i, k in enumerate(keys) if five[k].score is not None]
     if have:
         th = np.append(angles[have], angles[have[0]])
-        r = np.append([five[keys[i]]["score"] for i in have], five[keys[have[0]]]["score"])
+        r = np.append([five[keys[i]].score for i in have], five[keys[have[0]]].score)
         ax.plot(th, r, color="#2a7f62", lw=2)
         ax.fill(th, r, color="#2a7f62", alpha=0.25)
         ax.scatter(angles[have], r[:-1], color="#2a7f62", zorder=3)
-    missing = [i for i, k in enumerate(keys) if five[k].get("score") is None]
+    missing = [i for i, k in enumerate(keys) if five[k].score is None]
     if missing:
         ax.scatter(angles[missing], [50] * len(missing), marker="x", color="#999999", zorder=3)
     ax.set_title(_label("Five-park scorecard (0–100)", "五型园区评分", cjk, "\n"), fontsize=11, pad=24)
@@ -231,11 +231,11 @@ def _radar_figure(a: Assessment, cjk: bool) -> Any:
 def _coverage_figure(a: Assessment, cjk: bool) -> Any:
     import matplotlib.pyplot as plt
 
-    cats = a.summary.get("categories", {})
+    cats = a.summary.categories
     keys = list(cats)[::-1]
-    shares = np.array([(within_share(cats[k]) or 0.0) * 100 for k in keys])
+    shares = np.array([(cats[k].share_within or 0.0) * 100 for k in keys])
     fig, ax = plt.subplots(figsize=(8, 0.38 * len(keys) + 1.4))
-    ax.barh([_label(cats[k]["en"], cats[k]["zh"], cjk) for k in keys], shares, color="#2a7f62")
+    ax.barh([_label(cats[k].en, cats[k].zh, cjk) for k in keys], shares, color="#2a7f62")
     for i, v in enumerate(shares):
         ax.text(v + 1, i, f"{v:.0f}%", va="center", fontsize=8)
     ax.set_xlim(0, 110)

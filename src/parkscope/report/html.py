@@ -23,7 +23,7 @@ import shapely
 
 from ..indices import COORDINATION_CLASSES
 from ..io import template_env, write_text
-from ..vocabulary import within_share
+from ..summary import Integration, ReportedFigure, Summary
 from ._bokeh import D_PALETTE, build
 from ._text import (
     LAG,
@@ -70,12 +70,13 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _category_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+def _category_rows(s: Summary) -> list[dict[str, Any]]:
     return [
-        {"name": Tr(c["en"], c["zh"]), "weight": f"{c.get('weight', 0):g}", "within": fmt_pct(within_share(c)),
-         "median": fmt_num(c.get("median_nearest_m")), "in_area": c.get("amenities_in_area", "–"),
-         "in_park": c.get("amenities_in_park", "–")}
-        for c in s.get("categories", {}).values()
+        {"name": Tr(str(c.en), str(c.zh)), "weight": f"{c.weight or 0:g}", "within": fmt_pct(c.share_within),
+         "median": fmt_num(c.median_nearest_m),
+         "in_area": "–" if c.amenities_in_area is None else c.amenities_in_area,
+         "in_park": "–" if c.amenities_in_park is None else c.amenities_in_park}
+        for c in s.categories.values()
     ]
 
 
@@ -83,78 +84,78 @@ def _source(kind: str | None) -> Tr:
     return SOURCE_NAMES.get(str(kind), Tr(str(kind), str(kind)))
 
 
-def _with_error(i: dict[str, Any], kind: str, value: Any) -> Any:
+def _with_error(i: Integration, kind: str, value: Any) -> Any:
     """A count, with the measured error of the estimate beside it when parkscope estimated it."""
-    factor = (i.get("within_error") or {}).get(f"{kind}_factor")
-    if value is None or i.get(f"{kind}_source") != "osm_buildings" or not factor or factor <= 1:
+    err = i.within_error
+    factor = None if err is None else err.jobs_factor if kind == "jobs" else err.residents_factor
+    source = i.jobs_source if kind == "jobs" else i.residents_source
+    if value is None or source != "osm_buildings" or not factor or factor <= 1:
         return fmt_num(value)
     return Tr(f"{fmt_num(value)} (estimated; within ×{factor:g} on well-mapped extracts)",
               f"{fmt_num(value)}（估算值；在数据完善地区误差在 {factor:g} 倍以内）")
 
 
-def _quality_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+def _quality_rows(s: Summary) -> list[dict[str, Any]]:
     """One row per input layer: its status, what was measured and why it is not ok."""
     rows = []
-    for layer, q in (s.get("data_quality") or {}).items():
-        measures = ", ".join(f"{k} {v}" for k, v in (q.get("measures") or {}).items()
+    for layer, q in (s.data_quality or {}).items():
+        measures = ", ".join(f"{k} {v}" for k, v in q.measures.items()
                              if v is not None and not isinstance(v, dict | list))
         rows.append({
             "layer": LAYER_NAMES.get(layer, Tr(layer, layer)),
-            "status": STATUS_NAMES.get(q.get("status"), Tr(str(q.get("status")), str(q.get("status")))),
-            "css": q.get("status"),
-            "source": str(q.get("source", "")),
+            "status": STATUS_NAMES.get(q.status, Tr(q.status, q.status)),
+            "css": q.status,
+            "source": str(q.source or ""),
             "measures": measures,
-            "reasons": "; ".join(q.get("reasons") or []) + (f" — {q['fix']}" if q.get("fix") else ""),
+            "reasons": "; ".join(q.reasons) + (f" — {q.fix}" if q.fix else ""),
         })
     return rows
 
 
-def _integration_rows(s: dict[str, Any], minutes: str) -> list[tuple[Tr, Any]]:
-    i = s.get("integration") or {}
-    if not i:
+def _integration_rows(s: Summary, minutes: str) -> list[tuple[Tr, Any]]:
+    i = s.integration
+    if i is None:
         return []
-    cls = i.get("class") or {}
+    cls = i.class_
     rows: list[tuple[Tr, Any]] = [
-        (UI["industry"], fmt_num(i.get("industry"), 3)),
-        (UI["city"], fmt_num(i.get("city"), 3)),
-        (UI["people"], fmt_num(i.get("people"), 3)),
-        (UI["coupling_C"], fmt_num(i.get("coupling_C"), 3)),
-        (UI["development_T"], fmt_num(i.get("development_T"), 3)),
-        (UI["coordination_D"], fmt_num(i.get("coordination_D"), 3)),
-        (UI["row_class"], Tr(f"{cls.get('en')} (level {cls.get('level')})", f"{cls.get('zh')}（第 {cls.get('level')} 级）")
-         if cls.get("level") is not None else "–"),
-        (UI["row_lag"], LAG_LONG.get(str(i.get("lag_type")), Tr("–", "–"))),
-        (ui("row_jobs", minutes=minutes), _with_error(i, "jobs", i.get("jobs"))),
-        (ui("row_residents", minutes=minutes), _with_error(i, "residents", i.get("residents"))),
-        (UI["row_ratio"], fmt_num(i.get("jobs_housing_ratio"), 2)),
-        (UI["row_jobs_park"], _with_error(i, "jobs", i.get("jobs_in_park"))),
-        (UI["row_residents_park"], _with_error(i, "residents", i.get("residents_in_park"))),
-        (UI["row_cells"], fmt_num(i.get("cells_diagnosed"))),
-        (UI["row_jobs_source"], _source(i.get("jobs_source"))),
-        (UI["row_residents_source"], _source(i.get("residents_source"))),
+        (UI["industry"], fmt_num(i.industry, 3)),
+        (UI["city"], fmt_num(i.city, 3)),
+        (UI["people"], fmt_num(i.people, 3)),
+        (UI["coupling_C"], fmt_num(i.coupling_C, 3)),
+        (UI["development_T"], fmt_num(i.development_T, 3)),
+        (UI["coordination_D"], fmt_num(i.coordination_D, 3)),
+        (UI["row_class"], Tr(f"{cls.en} (level {cls.level})", f"{cls.zh}（第 {cls.level} 级）")
+         if cls is not None else "–"),
+        (UI["row_lag"], LAG_LONG.get(str(i.lag_type), Tr("–", "–"))),
+        (ui("row_jobs", minutes=minutes), _with_error(i, "jobs", i.jobs)),
+        (ui("row_residents", minutes=minutes), _with_error(i, "residents", i.residents)),
+        (UI["row_ratio"], fmt_num(i.jobs_housing_ratio, 2)),
+        (UI["row_jobs_park"], _with_error(i, "jobs", i.jobs_in_park)),
+        (UI["row_residents_park"], _with_error(i, "residents", i.residents_in_park)),
+        (UI["row_cells"], fmt_num(i.cells_diagnosed)),
+        (UI["row_jobs_source"], _source(i.jobs_source)),
+        (UI["row_residents_source"], _source(i.residents_source)),
     ]
     return rows
 
 
-def _five_park_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+def _five_park_rows(s: Summary) -> list[dict[str, Any]]:
     rows = []
-    for key, d in (s.get("five_park") or {}).items():
-        if not isinstance(d, dict):
-            continue
+    for key, d in (s.five_park.dimensions() if s.five_park is not None else {}).items():
         indicators = []
-        for ind in (d.get("indicators") or {}).values():
-            value = ind.get("value")
+        for ind in d.indicators.values():
+            value = ind.value
             nd = 0 if isinstance(value, (int, float)) and abs(value) >= 100 else 2
             indicators.append({
-                "name": Tr(str(ind.get("en", "")), str(ind.get("zh", ""))),
+                "name": Tr(str(ind.en or ""), str(ind.zh or "")),
                 "value": fmt_num(value, nd) if value is not None else "–",
-                "unit": str(ind.get("unit") or ""),
-                "score": fmt_num(ind.get("score")),
-                "source": (UI["src_missing"] if not ind.get("available")
-                           else UI["src_user"] if ind.get("source") == "user" else UI["src_osm"]),
+                "unit": str(ind.unit or ""),
+                "score": fmt_num(ind.score),
+                "source": (UI["src_missing"] if not ind.available
+                           else UI["src_user"] if ind.source == "user" else UI["src_osm"]),
             })
-        rows.append({"key": key, "name": Tr(str(d.get("en", key)), str(d.get("zh", key))),
-                     "score": fmt_num(d.get("score")), "coverage": fmt_pct(d.get("coverage")),
+        rows.append({"key": key, "name": Tr(str(d.en or key), str(d.zh or key)),
+                     "score": fmt_num(d.score), "coverage": fmt_pct(d.coverage),
                      "indicators": indicators})
     return rows
 
@@ -169,22 +170,25 @@ PARK_STATS_NOTE = Tr(
 )
 
 
-def _park_statistics_rows(s: dict[str, Any]) -> list[dict[str, Any]]:
+def _park_statistics_rows(s: Summary) -> list[dict[str, Any]]:
     """Rows of the park statistics table: reported figures as given and converted, then derived ones."""
-    block = s.get("park_statistics") or {}
+    block = s.park_statistics
+    if block is None:
+        return []
     rows = []
-    for kind, entries in (("reported", block.get("reported") or {}), ("derived", block.get("derived") or {})):
-        for entry in entries.values():
-            value = entry.get("display", entry.get("value"))
-            unit = entry.get("display_unit", entry.get("unit", ""))
-            size = abs(float(value))
-            nd = 0 if unit in ("persons", "firms") or size >= 100 else 1 if size >= 10 else 2
-            rows.append({
-                "name": Tr(str(entry.get("en", "")), str(entry.get("zh", ""))),
-                "value": fmt_pct(value) if unit == "share" else fmt_num(value, nd),
-                "unit": "" if unit == "share" else str(unit),
-                "given": str(entry.get("given", "")) if kind == "reported" else "",
-            })
+    figures = [*block.reported.values(), *block.derived.values()]
+    for entry in figures:
+        reported = isinstance(entry, ReportedFigure)
+        value = entry.display if reported and entry.display is not None else entry.value
+        unit = entry.display_unit if reported and entry.display_unit is not None else entry.unit
+        size = abs(float(value))
+        nd = 0 if unit in ("persons", "firms") or size >= 100 else 1 if size >= 10 else 2
+        rows.append({
+            "name": Tr(str(entry.en or ""), str(entry.zh or "")),
+            "value": fmt_pct(value) if unit == "share" else fmt_num(value, nd),
+            "unit": "" if unit == "share" else str(unit),
+            "given": str(entry.given or "") if reported else "",
+        })
     return rows
 
 
@@ -197,58 +201,60 @@ def _named_in_park(a: Assessment) -> tuple[list[dict[str, Any]], int]:
     names = am["name"].fillna("").astype(str).to_numpy()
     inside = shapely.contains_xy(a.area.park, am["lon"].to_numpy(), am["lat"].to_numpy()) & (names != "")
     sub = am[inside]
-    cats = a.summary.get("categories", {})
+    cats = a.summary.categories
     order = {k: i for i, k in enumerate(cats)}
     sub = sub.assign(_o=sub["category"].map(order).fillna(len(order))).sort_values(["_o", "name"], kind="stable")
     rows = []
     for rec in sub.head(MAX_LISTED_AMENITIES).itertuples(index=False):
-        c = cats.get(str(rec.category), {"en": str(rec.category), "zh": str(rec.category)})
+        c = cats.get(str(rec.category))
+        name = Tr(str(c.en), str(c.zh)) if c is not None else Tr(str(rec.category), str(rec.category))
         osm = f"{rec.osm_type}/{rec.osm_id}" if hasattr(rec, "osm_id") else ""
-        rows.append({"category": Tr(c["en"], c["zh"]), "name": str(rec.name), "osm": osm})
+        rows.append({"category": name, "name": str(rec.name), "osm": osm})
     return rows, int(len(sub))
 
 
 def _provenance_rows(a: Assessment, figures: list[str]) -> list[tuple[Tr, Any]]:
     s = a.summary
-    p = s.get("provenance", {})
-    area = s.get("area", {})
-    match = area.get("match") or {}
-    area_text = str(area.get("name", a.area.name))
-    if match:
-        area_text += f" — {match.get('osm_type')}/{match.get('osm_id')}, {match.get('tag')}={match.get('value')}"
-    net = s.get("network", {})
+    p = s.provenance
+    area = s.area
+    match = area.match if area is not None else None
+    area_text = str(area.name if area is not None else a.area.name)
+    source = str(area.source if area is not None else "")
+    if match is not None and match.found:
+        area_text += f" — {match.osm_type}/{match.osm_id}, {match.tag}={match.value}"
+    net = s.network
+    nodes, edges, km = (None, None, None) if net is None else (net.nodes, net.edges, net.length_km)
     return [
-        (UI["prov_extract"], str(p.get("extract", "–"))),
-        (UI["prov_sha"], str(p.get("extract_sha256", "–"))),
-        (UI["prov_date"], str(p.get("osm_timestamp")) if p.get("osm_timestamp") else UI["unknown"]),
+        (UI["prov_extract"], str(p.extract)),
+        (UI["prov_sha"], str(p.extract_sha256)),
+        (UI["prov_date"], str(p.osm_timestamp) if p.osm_timestamp else UI["unknown"]),
         (UI["prov_created"], str(a.run_info.get("created_utc", "–"))),
-        (UI["prov_version"], str(s.get("parkscope_version", "–"))),
-        (UI["prov_area"], area_text if area_text.startswith(str(area.get("source", ""))) else
-         f"{area.get('source', '')}: {area_text}"),
-        (UI["prov_crs"], str(area.get("crs", a.area.crs))),
+        (UI["prov_version"], str(s.parkscope_version)),
+        (UI["prov_area"], area_text if area_text.startswith(source) else f"{source}: {area_text}"),
+        (UI["prov_crs"], str(area.crs if area is not None else a.area.crs)),
         (UI["prov_buffer"], f"{a.area.buffer_m:g} m"),
         (UI["prov_network"], Tr(
-            f"{fmt_num(net.get('nodes'))} nodes, {fmt_num(net.get('edges'))} edges, {fmt_num(net.get('length_km'), 1)} km",
-            f"{fmt_num(net.get('nodes'))} 个节点，{fmt_num(net.get('edges'))} 条边，{fmt_num(net.get('length_km'), 1)} 公里")),
+            f"{fmt_num(nodes)} nodes, {fmt_num(edges)} edges, {fmt_num(km, 1)} km",
+            f"{fmt_num(nodes)} 个节点，{fmt_num(edges)} 条边，{fmt_num(km, 1)} 公里")),
         (UI["prov_figures"], ", ".join(figures) if figures else "–"),
     ]
 
 
 def _kpis(a: Assessment) -> list[tuple[Tr, Any]]:
     s = a.summary
-    i = s.get("integration") or {}
-    cls = i.get("class") or {}
-    score = s.get("life_convenience_score")
+    i = s.integration
+    score = s.life_convenience_score
     out: list[tuple[Tr, Any]] = [(UI["kpi_score"], f"{score:.1f} / 10" if score is not None else "–")]
-    if i:
-        D = i.get("coordination_D")
-        out.append((UI["kpi_D"], Tr(f"{D:.2f} · {cls.get('en')}", f"{D:.2f} · {cls.get('zh')}") if D is not None
-                    else Tr("insufficient data", "数据不足")))
-        out.append((UI["kpi_lag"], LAG.get(str(i.get("lag_type")), Tr("no verdict", "无判断")
-                                           if i.get("status") == "insufficient_data" else Tr("–", "–"))))
+    if i is not None:
+        D, cls = i.coordination_D, i.class_
+        out.append((UI["kpi_D"], Tr(f"{D:.2f} · {cls.en if cls else None}", f"{D:.2f} · {cls.zh if cls else None}")
+                    if D is not None else Tr("insufficient data", "数据不足")))
+        out.append((UI["kpi_lag"], LAG.get(str(i.lag_type), Tr("no verdict", "无判断")
+                                           if i.status == "insufficient_data" else Tr("–", "–"))))
+    park_m2 = (s.area.park_area_m2 if s.area is not None else None) or 0
     out += [
-        (UI["kpi_park"], f"{s.get('area', {}).get('park_area_m2', 0) / 1e4:,.1f} ha"),
-        (UI["kpi_nodes"], fmt_num(s.get("network", {}).get("nodes"))),
+        (UI["kpi_park"], f"{park_m2 / 1e4:,.1f} ha"),
+        (UI["kpi_nodes"], fmt_num(s.network.nodes if s.network is not None else None)),
         (UI["kpi_amen"], fmt_num(len(a.amenities))),
     ]
     return out
@@ -342,7 +348,7 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
     ctx = {
         "name": a.area.name,
         "title": title,
-        "version": s.get("parkscope_version", ""),
+        "version": s.parkscope_version,
         "ui": UI,
         "ui_f": ui,
         "minutes": minutes,
@@ -358,21 +364,21 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
         "integration": _integration_rows(s, minutes),
         "quality": _quality_rows(s),
         "other_attributions": [
-            t for t in (s.get("provenance") or {}).get("attribution_sources", []) if "OpenStreetMap" not in t
+            t for t in (s.provenance.attribution_sources or []) if "OpenStreetMap" not in t
         ],
         "five_park": _five_park_rows(s),
         "park_stats": _park_statistics_rows(s),
-        "park_stats_notes": list((s.get("park_statistics") or {}).get("notes") or []),  # English only
+        "park_stats_notes": list(s.park_statistics.notes if s.park_statistics else []),  # English only
         "park_stats_title": PARK_STATS_TITLE,
         "park_stats_note": PARK_STATS_NOTE,
         "inpark": inpark,
         "n_inpark": n_inpark,
         "max_listed": MAX_LISTED_AMENITIES,
         "methods": methods_paragraphs(s, a.settings),
-        "parameters": json.dumps(s.get("provenance", {}).get("parameters", {}), ensure_ascii=False, indent=2,
+        "parameters": json.dumps(s.provenance.parameters, ensure_ascii=False, indent=2,
                                  default=_jsonable),
         "provenance": _provenance_rows(a, figures or []),
-        "osm_date": str(s.get("provenance", {}).get("osm_timestamp") or "–")[:10],
+        "osm_date": str(s.provenance.osm_timestamp or "–")[:10],
         "cover_m": f"{a.settings.coverage_distance_m:.0f}",
         "max_m": f"{a.settings.max_distance_m:g}",
         "page_json": json_for_script(page_data),
