@@ -38,9 +38,10 @@ from anyascii import anyascii
 
 from .area import parse_bbox
 from .assessment import assess
-from .compare import OUTDIR_KEY, compare_table
+from .compare import Assessed, compare_table
 from .errors import InputError, ParkscopeError
 from .io import atomic_output, atomic_output_dir, check_output, write_json
+from .summary import parse_summary
 
 log = logging.getLogger(__name__)
 
@@ -728,7 +729,8 @@ def ranking_table(results: Sequence[ParkResult]) -> pd.DataFrame:
     industry, city, people, C, T, D, class, lag type, data status, jobs, residents, five-park…);
     ``rank`` 1 is the highest score, equal scores share a rank, parks without a score have none.
     """
-    summaries = [{**r.summary, OUTDIR_KEY: r.slug} for r in results if r.summary is not None]
+    summaries = [Assessed(r.slug, parse_summary(r.summary, Path(r.slug) / "summary.json"))
+                 for r in results if r.summary is not None]
     figures = compare_table(summaries, by="life_convenience_score").drop(columns=["park"])
     extra = ["life_convenience_score_workers", "life_convenience_score_residents"]
     parks = pd.DataFrame(
