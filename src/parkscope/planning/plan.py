@@ -282,8 +282,8 @@ def snap_sites(out: Outputs, points: pd.DataFrame, crs: Any) -> Sites:
     ok = dist <= SNAP_M
     if not ok.any():
         raise InputError(
-            f"None of the {len(points)} candidate sites lies within {SNAP_M:g} m of the study area's walk "
-            "network: give sites inside the study area."
+            f"The candidate set is empty: none of the {len(points)} candidate sites lies within {SNAP_M:g} m "
+            "of the study area's walk network. Give sites inside the study area."
         )
     if (~ok).any():
         log.warning("%d candidate sites lie more than %g m from the walk network: left out", int((~ok).sum()),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -307,8 +307,10 @@ def exact(
     ``y_lr`` in [0, 1] assigns amenity ``l`` (existing, or an item of ``c`` within reach) to rank ``r``:
     ``sum_l y_lr <= 1``, ``sum_r y_lr <= 1`` (existing) or ``<= x_l`` (items). With rank weights that do
     not increase, the best assignment puts the largest credits at the first ranks, so
-    ``max sum a_i W_c r_cr f_l y_lr`` is ``F``. Target: ``min sum x`` with ``F >= target``; budget:
-    ``max F`` with ``sum x <= max_items`` or ``sum cost x <= budget``; ``sum_{j at s} x_j <= capacity_s``.
+    ``max sum a_i W_c r_cr f_l y_lr`` is ``F``. Budget: ``max F`` with ``sum x <= max_items`` or
+    ``sum cost x <= budget``; ``sum_{j at s} x_j <= capacity_s``. Target (the fewest additions): the
+    best ``m`` additions for ``m`` from the greedy's proven lower bound up, until the optimum reaches
+    the target (HiGHS finds ``max F`` for a count far faster than ``min count`` for an ``F``).
     """
     model = problem.model
     if model.increasing_ranks():
@@ -318,60 +320,92 @@ def exact(
         )
     if target is None and max_items is None and budget is None:
         raise InputError("Give a target score, a number of additions or a budget.")
+    if max_items is not None or budget is not None:
+        sol = _exact_best(problem, max_items=max_items, budget=budget, time_limit_s=time_limit_s)
+        reached = None if target is None else bool(sol.value >= target - GAIN_EPS)
+        return replace(sol, reached=reached)
+    g = greedy(problem, target=target)
+    if not g.reached and (problem.site_capacity >= len(model.categories)).all():
+        # the greedy stops only when no item gains: it has F of every candidate, the most there is
+        raise InputError(f"No choice of the candidates reaches {target}: at most {g.value:.6f}.")
+    for m in range(max(int(g.bound or 1), 1), len(problem.item_site) + 1):
+        sol = _exact_best(problem, max_items=m, time_limit_s=time_limit_s)
+        if sol.value >= target - GAIN_EPS:
+            return replace(sol, bound=float(m), reached=True)
+    raise InputError(f"No choice of the candidates reaches {target}.")
+
+
+def _exact_best(
+    problem: PlanProblem,
+    *,
+    max_items: int | None = None,
+    budget: float | None = None,
+    time_limit_s: float | None = None,
+) -> Solution:
+    """The best additions within ``max_items`` and / or ``budget``: the MILP of :func:`exact`."""
+    model = problem.model
     n_items = len(problem.item_site)
-    rows, cols, vals = [], [], []  # constraint matrix
-    lo, hi = [], []
+    rows: list[np.ndarray] = []  # constraint matrix, in pieces
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lo: list[np.ndarray] = []
+    hi: list[np.ndarray] = []
     obj = [np.zeros(n_items)]
     n_var = n_items
     n_row = 0
     cat_items = {ci: np.nonzero(problem.item_category == ci)[0] for ci in range(len(model.categories))}
     a = problem.credit.tocsr()
+    fixed = 0.0  # the part of F no addition can change
     for ci, cat in enumerate(model.categories):
         ranks = np.nonzero(model.rank_weight[ci] > 0)[0]
+        rw = model.rank_weight[ci][ranks]
+        top = problem.existing[cat][:, ranks]  # only the ranks that count
         items = cat_items[ci]
+        pair_value = problem.demand_weight * model.category_weight[ci] * (top @ rw)
         if items.size == 0:
+            fixed += float(pair_value.sum())
             continue
         sub = a[:, problem.item_site[items]].tocsr()  # demand x items of this category
-        for i in np.nonzero(problem.demand_weight > 0)[0]:
+        for i in range(len(problem.demand_weight)):
             lo_i, hi_i = sub.indptr[i], sub.indptr[i + 1]
             it, it_credit = items[sub.indices[lo_i:hi_i]], sub.data[lo_i:hi_i]
-            if it.size == 0:
-                continue  # no addition reaches i: its existing score is a constant
-            ex = problem.existing[cat][i]
-            ex = ex[ex > 0]
+            # an item no better than the last rank that counts never enters the top ranks
+            useful = it_credit > top[i, -1] + 1e-15
+            if problem.demand_weight[i] <= 0 or not useful.any():
+                fixed += float(pair_value[i])
+                continue
+            it, it_credit = it[useful], it_credit[useful]
+            ex = top[i][top[i] > 0]
             credit = np.r_[ex, it_credit]
             n_l, n_r = credit.size, ranks.size
-            base = n_var
-            coef = (problem.demand_weight[i] * model.category_weight[ci]
-                    * np.outer(credit, model.rank_weight[ci][ranks]))
-            obj.append(coef.ravel())
-            var = base + np.arange(n_l * n_r).reshape(n_l, n_r)
+            obj.append((problem.demand_weight[i] * model.category_weight[ci] * np.outer(credit, rw)).ravel())
+            var = n_var + np.arange(n_l * n_r).reshape(n_l, n_r)
             n_var += n_l * n_r
-            for r in range(n_r):  # one amenity per rank
-                rows += [n_row] * n_l
-                cols += var[:, r].tolist()
-                vals += [1.0] * n_l
-                lo.append(-np.inf)
-                hi.append(1.0)
-                n_row += 1
-            for li in range(n_l):  # an amenity at one rank at most, and an item only if added
-                rows += [n_row] * n_r
-                cols += var[li].tolist()
-                vals += [1.0] * n_r
-                if li >= ex.size:
-                    rows.append(n_row)
-                    cols.append(int(it[li - ex.size]))
-                    vals.append(-1.0)
-                    lo.append(-np.inf)
-                    hi.append(0.0)
-                else:
-                    lo.append(-np.inf)
-                    hi.append(1.0)
-                n_row += 1
+            # one amenity per rank
+            rows.append(np.repeat(n_row + np.arange(n_r), n_l))
+            cols.append(var.T.ravel())
+            vals.append(np.ones(n_l * n_r))
+            lo.append(np.full(n_r, -np.inf))
+            hi.append(np.ones(n_r))
+            n_row += n_r
+            # an amenity at one rank at most; an item only if it is added
+            rows.append(np.repeat(n_row + np.arange(n_l), n_r))
+            cols.append(var.ravel())
+            vals.append(np.ones(n_l * n_r))
+            n_it = it.size
+            rows.append(n_row + ex.size + np.arange(n_it))
+            cols.append(it.astype(np.int64))
+            vals.append(-np.ones(n_it))
+            lo.append(np.full(n_l, -np.inf))
+            hi.append(np.r_[np.ones(ex.size), np.zeros(n_it)])
+            n_row += n_l
     c = np.concatenate(obj)
-    # the part of F no addition can change (demand points no item reaches): a constant
-    fixed = _unreached_value(problem)
-    rows_l, cols_l, vals_l = [rows], [cols], [vals]
+    rows = [np.concatenate(rows) if rows else np.zeros(0, np.int64)]
+    cols = [np.concatenate(cols) if cols else np.zeros(0, np.int64)]
+    vals = [np.concatenate(vals) if vals else np.zeros(0)]
+    lo = list(np.concatenate(lo)) if lo else []
+    hi = list(np.concatenate(hi)) if hi else []
+    rows_l, cols_l, vals_l = [rows[0]], [cols[0]], [vals[0]]
     extra_lo, extra_hi = [], []
     for s in np.unique(problem.item_site):  # site capacity
         idx = np.nonzero(problem.item_site == s)[0]
@@ -381,28 +415,19 @@ def exact(
             vals_l.append([1.0] * idx.size)
             extra_lo.append(-np.inf)
             extra_hi.append(float(problem.site_capacity[s]))
-    if budget is not None or max_items is not None:
-        if max_items is not None:
-            rows_l.append([n_row + len(extra_lo)] * n_items)
-            cols_l.append(list(range(n_items)))
-            vals_l.append([1.0] * n_items)
-            extra_lo.append(-np.inf)
-            extra_hi.append(float(max_items))
-        if budget is not None:
-            rows_l.append([n_row + len(extra_lo)] * n_items)
-            cols_l.append(list(range(n_items)))
-            vals_l.append(problem.item_cost.tolist())
-            extra_lo.append(-np.inf)
-            extra_hi.append(float(budget))
-        objective = -c
-    else:
-        nz = np.nonzero(c)[0]
-        rows_l.append([n_row + len(extra_lo)] * nz.size)
-        cols_l.append(nz.tolist())
-        vals_l.append(c[nz].tolist())
-        extra_lo.append(float(target) - fixed - 1e-12)
-        extra_hi.append(np.inf)
-        objective = np.r_[np.ones(n_items), np.zeros(n_var - n_items)]
+    if max_items is not None:
+        rows_l.append([n_row + len(extra_lo)] * n_items)
+        cols_l.append(list(range(n_items)))
+        vals_l.append([1.0] * n_items)
+        extra_lo.append(-np.inf)
+        extra_hi.append(float(max_items))
+    if budget is not None:
+        rows_l.append([n_row + len(extra_lo)] * n_items)
+        cols_l.append(list(range(n_items)))
+        vals_l.append(problem.item_cost.tolist())
+        extra_lo.append(-np.inf)
+        extra_hi.append(float(budget))
+    objective = -c
     n_rows = n_row + len(extra_lo)
     matrix = sp.csr_array(
         (np.concatenate([np.asarray(v, dtype=np.float64) for v in vals_l]),
@@ -416,34 +441,14 @@ def exact(
         options={} if time_limit_s is None else {"time_limit": time_limit_s},
     )
     if res.x is None:
-        if target is not None and budget is None and max_items is None:
-            raise InputError(f"No choice of the candidates reaches {target}: HiGHS reports {res.message}")
         raise RuntimeError(f"HiGHS found no solution: {res.message}")
     chosen = np.nonzero(res.x[:n_items] > 0.5)[0]
     base = problem.value()
     # order the additions greedily among themselves, so that gains add up to the value
     order, gains = _order(problem, chosen)
     value = problem.value(problem.apply(order))
-    bound = float(len(chosen)) if (budget is None and max_items is None) else value
-    if not res.success:  # time limit: HiGHS' dual bound
-        bound = (float(-res.mip_dual_bound) + fixed if (budget is not None or max_items is not None)
-                 else float(np.ceil(res.mip_dual_bound - 1e-9)))
-    reached = None if target is None else bool(value >= target - GAIN_EPS)
-    return Solution(order, gains, base, value, "exact", bound, reached)
-
-
-def _unreached_value(problem: PlanProblem) -> float:
-    """The part of ``F`` from (demand point, category) pairs that no addition of the category reaches."""
-    model, a = problem.model, problem.credit.tocsr()
-    total = 0.0
-    for ci, cat in enumerate(model.categories):
-        items = np.nonzero(problem.item_category == ci)[0]
-        reached = np.zeros(len(problem.demand_weight), dtype=bool)
-        if items.size:
-            reached = np.asarray(a[:, problem.item_site[items]].sum(axis=1)).ravel() > 0
-        part = problem.existing[cat][~reached] @ model.rank_weight[ci]
-        total += float(model.category_weight[ci] * (problem.demand_weight[~reached] @ part))
-    return total
+    bound = value if res.success else float(-res.mip_dual_bound) + fixed  # time limit: HiGHS' dual bound
+    return Solution(order, gains, base, value, "exact", bound)
 
 
 def _order(problem: PlanProblem, chosen: np.ndarray) -> tuple[list[int], list[float]]:
