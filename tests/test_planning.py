@@ -149,12 +149,15 @@ def test_plan_cli_writes_a_changes_file(outdir, tmp_path):
         (["--target", "0.1"], "not above"),
         (["--target", "9.9", "--categories", "dining,dinner"], "Unknown category dinner"),
         (["--target", "9.9", "--candidates", "FAR"], "candidate set is empty"),
+        (["--target", "9.9", "--candidates", "BADCAT"], "unknown category cinema"),
     ],
 )
 def test_bad_input_is_exit_2_and_writes_nothing(outdir, tmp_path, capsys, args, message):
     far = tmp_path / "far.csv"
     pd.DataFrame({"lon": [2.35, 2.36], "lat": [48.85, 48.86]}).to_csv(far, index=False)  # Paris
-    args = [str(far) if a == "FAR" else a for a in args]
+    badcat = tmp_path / "badcat.csv"
+    pd.DataFrame({"lon": [1.53], "lat": [42.507], "category": ["cinema"]}).to_csv(badcat, index=False)
+    args = [{"FAR": str(far), "BADCAT": str(badcat)}.get(a, a) for a in args]
     code = main(["plan", str(outdir), *args, "-o", str(tmp_path / "p")])
     assert code == 2
     assert message in capsys.readouterr().err
@@ -171,6 +174,7 @@ def test_unreachable_target_says_so_with_the_best_reachable_score(outdir, tmp_pa
     assert code == 0
     s = json.loads((tmp_path / "p" / "summary.json").read_text())
     assert s["reached"] is False and s["best_reachable_score"] == s["achieved_score"] < 9.9
+    assert s["bound"] is None and "no choice" in s["bound_means"]
     assert s["additions"] <= 2
     assert "cannot be reached" in capsys.readouterr().err
 

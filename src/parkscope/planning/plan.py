@@ -451,6 +451,13 @@ def make_plan(
     timings["read_s"] = time.perf_counter() - t0
     crs = (out.summary.get("area") or {}).get("crs") or "EPSG:3857"
     points = candidate_points(out, candidates)
+    named = set(points["category"].astype(str)) - {""} - set(s.category_keys)
+    if named:
+        raise InputError(
+            f"--candidates {candidates}: unknown categor{'y' if len(named) == 1 else 'ies'} "
+            f"{', '.join(sorted(named))} in its category column; the assessment's categories are "
+            f"{', '.join(s.category_keys)}."
+        )
     sites = snap_sites(out, points, crs)
     if max_sites is not None and sites.node.size > max_sites:
         pick = np.sort(np.random.default_rng(seed).choice(sites.node.size, max_sites, replace=False))
@@ -531,7 +538,12 @@ def plan_summary(
     mode = "budget" if budget is not None else "target"
     reached = achieved >= target - 1e-9
     increasing = model.increasing_ranks()
-    if sol.bound is None:
+    bound = sol.bound
+    if mode == "target" and not reached:
+        bound = None
+        bound_note = ("none: no choice of these candidates reaches the target (the greedy took every "
+                      "addition that still gained)")
+    elif sol.bound is None:
         bound_note = "none: rank weights increase with rank in " + ", ".join(increasing)
     elif mode == "target":
         bound_note = "a lower bound on the number of additions any plan that reaches the target needs"
@@ -543,7 +555,7 @@ def plan_summary(
         "achieved_score": round(achieved, 12),
         "additions": len(sol.items),
         "method": sol.method,
-        "bound": None if sol.bound is None else round(sol.bound, 12),
+        "bound": None if bound is None else round(bound, 12),
         "bound_means": bound_note,
         "score_key": key,
         "weights": weights,
