@@ -549,6 +549,18 @@ def plan_summary(
         bound_note = "a lower bound on the number of additions any plan that reaches the target needs"
     else:
         bound_note = f"an upper bound on the {key} any plan within the budget reaches"
+    guarantee = (
+        "none (rank weights increase with rank)" if increasing else
+        ("exact optimum" if sol.method == "exact" else
+         ("1 - 1/e of the best score gain within the budget (a number of additions); (1 - 1/e)/2 with costs"
+          if mode == "budget" else "logarithmic (Wolsey 1982)"))
+    )
+    if sol.method == "greedy" and mode == "target" and reached and sol.gains and not increasing:
+        before_last = sol.value - sol.gains[-1]
+        ratio = (target - sol.baseline) / max(target - before_last, 1e-300)
+        factor = 1.0 + float(np.log(max(ratio, 1.0)))
+        guarantee = (f"at most {factor:.3f} x the fewest additions (Wolsey 1982: 1 + ln((target - "
+                     "baseline) / (target - score before the last addition)))")
     return {
         "target": target,
         "baseline_score": round(baseline, 12),
@@ -570,12 +582,7 @@ def plan_summary(
         "candidate_sites": int(sites.node.size),
         "candidate_additions": int(problem.item_site.size),
         "submodular": not increasing,
-        "guarantee": (
-            "none (rank weights increase with rank)" if increasing else
-            ("exact optimum" if sol.method == "exact" else
-             ("log: at most (1 + ln(max gain / min gain)) x the fewest additions" if mode == "target"
-              else "1 - 1/e of the best score within the budget (additions); (1 - 1/e)/2 with costs"))
-        ),
+        "guarantee": guarantee,
         "assessment": str(out.path),
     }
 
