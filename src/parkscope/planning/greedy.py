@@ -108,7 +108,7 @@ def lazy_greedy(
     taken = np.zeros(len(capacity), dtype=np.int64) if capacity is not None else None
     run = GreedyRun(value=float(start_value), evaluations=n)
     spent = 0.0
-    key = (lambda g, j: g / cost[j]) if by_ratio else (lambda g, j: g)
+    key = (lambda g, j: g / max(cost[j], 1e-12)) if by_ratio else (lambda g, j: g)  # free items first
     heap = [(-key(ub[j], j), j) for j in np.nonzero(alive)[0]]
     heapq.heapify(heap)
     fresh = np.zeros(n, dtype=np.int64)  # step at which ub[j] was computed
