@@ -126,7 +126,7 @@ def result_line(rows: list[dict]) -> str:
     a = max((r for r in rows if r["part"] == "a"), key=lambda r: r["sites"])
     gaps = [r["gap_vs_exact"] for r in rows if r["part"] == "b"]
     return (f"RESULT extract=andorra sites={a['sites']} categories={a['categories']} "
-            f"plan_s={a['target_plan_s']} additions={a['additions']} count_bound={a['count_bound']:g} "
+            f"plan_s={a['target_plan_s']} additions={a['additions']} count_bound={a['count_bound']} "
             f"best10_proven_gap={a['proven_gap']} max_gap_vs_exact={max(gaps) if gaps else 'na'}")
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +34,7 @@ from parkscope.planning.plan import make_plan, park_demand, read_outputs
 from parkscope.planning.solver import PlanProblem, ScoreModel, exact, greedy
 from parkscope.vocabulary import SCORE_KEYS
 
+ROOT = Path(__file__).resolve().parents[1]
 BBOX = "1.515,42.500,1.545,42.515"  # Andorra la Vella
 BUFFER_M = 600.0
 
@@ -248,3 +251,18 @@ def test_solver_matches_cover_in_the_covering_case():
     for p in (1, 2, 3):
         e = exact(problem, max_items=p)
         assert e.value / 10 == pytest.approx(cover(cost, w, 800.0, sites=p).covered, abs=1e-9)
+
+
+def test_bench_rows_on_the_small_assessment(outdir):
+    """bench/planning_solver.py's parts run and report what they measured (tiny sizes here)."""
+    spec = importlib.util.spec_from_file_location("bench_planning_solver",
+                                                  ROOT / "bench" / "planning_solver.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.scaling_rows(outdir, sizes=(20,)) + bench.gap_rows(outdir, sizes=(6,), budgets=(2,))
+    a, b = rows
+    assert a["sites"] == 20 and a["reached"] in (True, False) and 0 <= a["proven_gap"] <= 1
+    assert b["greedy"] <= b["exact"] + 1e-9 <= b["greedy_bound"] + 2e-9 and b["gap_vs_exact"] >= 0
+    line = bench.result_line(rows)
+    assert line.startswith("RESULT extract=andorra sites=20 categories=4 ")
+    assert "| sites |" in bench.markdown(rows)
