@@ -27,7 +27,7 @@ EXTRACT = ROOT.parent / "shared" / "data" / "osm" / "berlin-adlershof.osm.gz"
 ARGS = ["assess", str(EXTRACT), "--park", "Humboldt-Universität Campus Adlershof", "--buffer", "350",
         "--no-report", "-q"]
 PINNED = ["summary.json", "nodes.parquet", "network.parquet", "amenities.parquet", "cells.parquet",
-          "cells.gpkg"]
+          "buildings.parquet", "cells.gpkg"]
 
 
 def _files(folder: Path) -> dict[str, bytes]:

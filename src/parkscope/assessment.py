@@ -26,6 +26,7 @@ from .pipeline import (
     OSM_ATTRIBUTION,
     accessibility,
     build_summary,
+    building_points,
     collaboration,
     data_quality,
     diagnosis,
@@ -71,6 +72,9 @@ class Assessment:
         What changes from run to run, written to run.json: ``timings_s`` (seconds per stage),
         ``created_utc``, ``parkscope_version``, ``python``, ``platform`` and, from the CLI,
         ``command``.
+    buildings : DataFrame or None
+        One row per building: ``building_id``, ``lon``, ``lat``, ``use``, ``floor_area_m2``
+        (buildings.parquet; :func:`parkscope.pipeline.building_points`).
     """
 
     area: StudyArea
@@ -82,6 +86,7 @@ class Assessment:
     summary: Summary
     extract_path: Path | None = None
     run_info: dict[str, Any] = field(default_factory=dict)
+    buildings: pd.DataFrame | None = None
 
     @property
     def score(self) -> float:
@@ -105,6 +110,8 @@ class Assessment:
             write_parquet(self.network.edges_frame(), tmp / "network.parquet")
             write_parquet(pd.DataFrame(self.amenities.drop(columns="geometry")), tmp / "amenities.parquet")
             write_parquet(self.cells, tmp / "cells.parquet")
+            if self.buildings is not None:
+                write_parquet(self.buildings, tmp / "buildings.parquet")
             write_gpkg(self.cells, tmp / "cells.gpkg", layer="cells", categories=self.settings.categories,
                        stamp=stamp)
             if report:
@@ -254,6 +261,7 @@ def assess(
         summary=build_summary(req, ext, walk, sc, pop, quality, dg),
         extract_path=req.extract,
         run_info=_run_info(timings),
+        buildings=building_points(req, pop),
     )
 
 

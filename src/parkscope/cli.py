@@ -23,6 +23,7 @@ from .cooperation.records import parse_columns
 from .errors import ParkscopeError
 from .io import check_output
 from .planning import project as run_projection
+from .planning.plan import make_plan, write_plan
 from .report._text import data_sentences, error_sentences
 from .summary import Summary
 
@@ -596,6 +597,58 @@ def project(outdir: Path, years: int, scenario: Path | None, panel: Path | None,
                f"residents {end['residents']:,.0f}, amenities {end['amenities']:,.1f}, D {d}, "
                f"{end['lag_type']}. "
                f"Wrote {projdir}/ (a what-if, not a forecast).", err=True)
+
+
+PLAN_EXAMPLE = "\b\nExample:\n  parkscope plan out/park --target 8.7 --categories dining,sports -o out/plan"
+
+
+@cli.command(epilog=PLAN_EXAMPLE)
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--target", type=float, required=True, metavar="SCORE",
+              help="The score to reach (above the park's present score, at most 10).")
+@click.option("--categories", metavar="a,b", help="Categories that may be added [default: all].")
+@click.option("--candidates", default="buildings", show_default=True, metavar="buildings|grid|FILE",
+              help="Where additions may go: at the buildings, one per H3 cell, or the points of a CSV "
+              "(lon, lat) / GeoJSON / GeoPackage with optional cost, max_additions, category columns.")
+@click.option("--budget", type=float, metavar="N",
+              help="The best N additions (or total cost N when the candidates have a cost), whether or not "
+              "they reach the target.")
+@click.option("--weights", type=click.Choice(["workers", "residents", "both", "area"]), default="workers",
+              show_default=True, help="Whose score: weighted by the park's workers, residents, both or area.")
+@click.option("--method", type=click.Choice(["greedy", "exact"]), default="greedy", show_default=True,
+              help="Lazy greedy (with the bound it proves) or the exact MILP (small instances).")
+@click.option("-o", "--out", "plandir", required=True, type=click.Path(path_type=Path), metavar="PLANDIR",
+              help="Output folder: plan.geojson (a CHANGES file), plan.csv, summary.json.")
+@click.option("--overwrite", is_flag=True, help="Replace PLANDIR if it holds an earlier plan.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def plan(outdir: Path, target: float, categories: str | None, candidates: str, budget: float | None,
+         weights: str, method: str, plandir: Path, overwrite: bool, quiet: bool) -> None:
+    """The fewest amenities to add (or the best within --budget), and where, to lift the park's score of
+    the assess OUTDIR to --target (docs/planning.md)."""
+    check_output(plandir, folder=True, overwrite=overwrite)  # before any work
+    cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
+    result = make_plan(outdir, target, categories=cats, candidates=candidates, budget=budget, weights=weights,
+                       method=method)
+    write_plan(result, plandir, overwrite=overwrite)
+    if not quiet:
+        for line in plan_lines(result.summary):
+            click.echo(line, err=True)
+        click.echo(f"Wrote {plandir}/", err=True)
+
+
+def plan_lines(s: dict[str, Any]) -> list[str]:
+    """What ``parkscope plan`` prints when done."""
+    lines = [f"{s['score_key']}: {s['baseline_score']:.2f} -> {s['achieved_score']:.2f} with "
+             f"{s['additions']} additions ({s['method']}; target {s['target']:g})"]
+    if not s["reached"]:
+        lines.append(f"The target {s['target']:g} cannot be reached with these candidates"
+                     + (" within the budget" if s["mode"] == "budget" else "")
+                     + f": the best reachable score is {s['best_reachable_score']:.3f}.")
+    if s["bound"] is not None:
+        lines.append(f"Bound this run proves: {s['bound']:.4g} ({s['bound_means']}).")
+    else:
+        lines.append(f"No bound: {s['bound_means']}.")
+    return lines
 
 
 #: The demo: the Humboldt-Universität campus in the Adlershof science city (Berlin), from the extract

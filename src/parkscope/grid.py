@@ -101,3 +101,53 @@ def park_weighted_mean(cells: pd.DataFrame, column: str) -> float:
     if not ok.any():
         return float("nan")
     return float(np.average(v[ok], weights=w[ok]))
+
+
+#: Cell columns whose sum weights the park's score for each weighting (``area`` uses the overlap alone).
+PEOPLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "area": (),
+    "workers": ("jobs",),
+    "residents": ("residents",),
+    "both": ("jobs", "residents"),
+}
+
+
+def park_cell_weights(cells: pd.DataFrame, weighting: str) -> np.ndarray:
+    """Weight of each cell in the park's score.
+
+    ``area``: the cell's overlap with the park (m²). ``workers`` / ``residents`` / ``both``: the jobs /
+    residents / both of the cell times the share of the cell inside the park (people spread evenly over
+    a cell), so that the park's score is the mean score of the people who work (live) in the park.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        ``park_overlap_m2``, ``area_m2`` and, for people weights, ``jobs`` / ``residents``.
+    weighting : {"area", "workers", "residents", "both"}
+
+    Returns
+    -------
+    ndarray of float64 (one per cell, 0 outside the park)
+    """
+    if weighting not in PEOPLE_COLUMNS:
+        raise ValueError(f"unknown weighting {weighting!r}: use one of {', '.join(PEOPLE_COLUMNS)}")
+    overlap = cells["park_overlap_m2"].to_numpy(np.float64)
+    if weighting == "area":
+        return overlap
+    people = sum(np.nan_to_num(cells[c].to_numpy(np.float64)) for c in PEOPLE_COLUMNS[weighting])
+    area = cells["area_m2"].to_numpy(np.float64)
+    share = np.divide(overlap, area, out=np.zeros_like(overlap), where=area > 0)
+    return np.asarray(people, dtype=np.float64) * np.clip(share, 0.0, 1.0)
+
+
+def weighted_park_score(scores: np.ndarray, weights: np.ndarray) -> float:
+    """Mean of cell scores weighted by :func:`park_cell_weights` (cells without a score left out).
+
+    NaN when no cell with a score has a positive weight (no jobs in the park, say).
+    """
+    v = np.asarray(scores, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    ok = (w > 0) & ~np.isnan(v)
+    if not ok.any():
+        return float("nan")
+    return float(np.average(v[ok], weights=w[ok]))

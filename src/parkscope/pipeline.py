@@ -46,7 +46,7 @@ from .diagnosis import (
 )
 from .errors import AreaError, InputError
 from .fivepark import read_park_data, scorecard
-from .grid import aggregate_to_cells, node_cells, park_weighted_mean
+from .grid import aggregate_to_cells, node_cells, park_cell_weights, park_weighted_mean, weighted_park_score
 from .indicators import catchment, representative_xy, sum_in_cells
 from .ingest import OsmExtract, extract_bounds, read_extract, scan_data_bounds
 from .network import WalkNetwork, build_walk_network
@@ -75,7 +75,7 @@ from .rasters import check_raster, is_raster, raster_to_cells, read_raster
 from .score import category_scores, life_convenience
 from .sources import CountRequest, count_requests, head_count_to_cells, weight_raster_to_cells
 from .summary import Summary
-from .vocabulary import share_column, share_within_key
+from .vocabulary import SCORE_KEYS, share_column, share_within_key
 
 log = logging.getLogger(__name__)
 
@@ -586,6 +586,7 @@ def build_summary(
     return Summary.build({
         "parkscope_version": __version__,
         "life_convenience_score": _round(sc.park_score, 2),
+        **people_scores(dg.cells),
         "categories": sc.categories,
         "max_distance_m": settings.max_distance_m,
         "k": settings.k,
@@ -638,6 +639,42 @@ def build_summary(
             "attribution_sources": _attribution_sources(pop.records, req.attribution),
         },
     })
+
+
+def building_points(req: Request, pop: Population) -> pd.DataFrame:
+    """The buildings of the study area as points (buildings.parquet): ``building_id`` (``"w123"`` from
+    the OSM way, ``"r45"`` from a relation), ``lon``, ``lat`` (the point the population stage places
+    it at), ``use`` and ``floor_area_m2``. ``plan --candidates buildings`` and ``scenario``'s
+    ``change_use`` find buildings here."""
+    b = pop.buildings
+    bx, by = pop.building_xy
+    if len(b):
+        lon, lat = (gpd.GeoSeries(gpd.points_from_xy(bx, by), crs=req.area.crs).to_crs(4326)
+                    .pipe(lambda g: (g.x.to_numpy(), g.y.to_numpy())))
+        osm_type, osm_id = b["osm_type"].astype(str), b["osm_id"].astype(np.int64)
+        ids = [f"{t[0]}{i}" for t, i in zip(osm_type, osm_id, strict=True)]
+    else:
+        lon, lat, ids = np.zeros(0), np.zeros(0), []
+    return pd.DataFrame({
+        "building_id": pd.Series(ids, dtype=object),
+        "lon": lon,
+        "lat": lat,
+        "use": b["use"].astype(str).to_numpy() if len(b) else np.zeros(0, dtype=object),
+        "floor_area_m2": b["floor_area_m2"].to_numpy(np.float64) if len(b) else np.zeros(0),
+    })
+
+
+def people_scores(cells: pd.DataFrame) -> dict[str, float | None]:
+    """The park's score weighted by its workers, residents and both (:data:`SCORE_KEYS`).
+
+    Kept to 12 decimals (not 2 like ``life_convenience_score``), so that ``parkscope plan`` can check
+    the baseline it recomputes from the outputs against them.
+    """
+    score = cells["score"].to_numpy(np.float64)
+    return {
+        SCORE_KEYS[w]: _round(weighted_park_score(score, park_cell_weights(cells, w)), 12)
+        for w in ("workers", "residents", "both")
+    }
 
 
 # --------------------------------------------------------------------------------------------------

@@ -444,9 +444,13 @@ class Summary(_Block):
         description="0–10, the park's score weighted by area; null when no walk node is in or next to it."
     )
     life_convenience_score_workers: Number | None = Field(
-        None, description="Weighted by jobs (INTERFACES.md); written once computed.")
+        None, description="0–10, weighted by the jobs of each cell of the park (INTERFACES.md: the "
+        "employees' score); 12 decimals, so that `plan` can check its baseline; null without jobs.")
     life_convenience_score_residents: Number | None = Field(
-        None, description="Weighted by residents (INTERFACES.md); written once computed.")
+        None, description="0–10, weighted by the residents of each cell of the park; 12 decimals; "
+        "null without residents.")
+    life_convenience_score_both: Number | None = Field(
+        None, description="0–10, weighted by the jobs plus residents of each cell of the park; 12 decimals.")
     categories: dict[str, CategorySummary] = Field(description="Keyed by the taxonomy's category keys.")
     max_distance_m: Number
     k: int | None = None

@@ -194,3 +194,14 @@ def share_within_key(minutes: float) -> str:
 def within_share(category: Mapping[str, Any]) -> Any:
     """The ``share_within_<M>min`` value of a summary category entry, whatever M (None if absent)."""
     return next((v for k, v in category.items() if k.startswith("share_within_")), None)
+
+
+#: The park's life-convenience score by whom it is weighted (``plan --weights``) -> its summary.json key.
+#: ``area`` weights the cells by their overlap with the park; ``workers`` / ``residents`` by the jobs /
+#: residents in that overlap; ``both`` by the two together.
+SCORE_KEYS: dict[str, str] = {
+    "area": "life_convenience_score",
+    "workers": "life_convenience_score_workers",
+    "residents": "life_convenience_score_residents",
+    "both": "life_convenience_score_both",
+}
