@@ -47,7 +47,7 @@ def assessment(work: Path, name: str, bbox: str, buffer_m: float) -> Path:
 def scaling_rows(outdir: Path, sizes: tuple[int, ...] = (100, 250, 500, 1000)) -> list[dict]:
     """Part (a): plan time and proven gap vs the number of candidate sites."""
     out = read_outputs(outdir)
-    base = out.summary["life_convenience_score_workers"]
+    base = out.summary.life_convenience_score_workers
     rows = []
     for n in sizes:
         t = time.perf_counter()
@@ -77,7 +77,7 @@ def gap_rows(
 ) -> list[dict]:
     """Part (b): greedy against the exact optimum where the MILP fits."""
     out = read_outputs(outdir)
-    base = out.summary["life_convenience_score_workers"]
+    base = out.summary.life_convenience_score_workers
     rows = []
     for n in sizes:
         for k in budgets:

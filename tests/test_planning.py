@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html as html_mod
 import importlib.util
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,7 +67,7 @@ def test_outdir_has_buildings_and_the_people_weighted_scores(outdir):
 def test_baseline_equals_the_summary(outdir, weights):
     out = read_outputs(outdir)
     demand = park_demand(out, weights)
-    written = out.summary[SCORE_KEYS[weights]]
+    written = getattr(out.summary, SCORE_KEYS[weights])
     assert demand.baseline == pytest.approx(written, abs=1e-9 if weights != "area" else 0.005)
     assert demand.weight.sum() == pytest.approx(1.0)
 
@@ -108,7 +110,7 @@ def _reassess(andorra, plan: gpd.GeoDataFrame, weights: str) -> tuple[float, np.
 @pytest.mark.parametrize(("weights", "candidates"), [("workers", "buildings"), ("residents", "grid")])
 def test_claimed_score_equals_a_full_reassessment(andorra, outdir, tmp_path, weights, candidates):
     out = read_outputs(outdir)
-    base = out.summary[SCORE_KEYS[weights]]
+    base = getattr(out.summary, SCORE_KEYS[weights])
     cats = ["dining", "groceries", "pharmacy", "transit"]
     five = make_plan(outdir, 10.0, categories=cats, candidates=candidates, weights=weights, budget=5,
                      outputs=out)
@@ -129,7 +131,7 @@ def test_claimed_score_equals_a_full_reassessment(andorra, outdir, tmp_path, wei
 
 def test_plan_cli_writes_a_changes_file(outdir, tmp_path):
     out = read_outputs(outdir)
-    target = out.summary["life_convenience_score_workers"] + 0.3
+    target = out.summary.life_convenience_score_workers + 0.3
     code = main(["plan", str(outdir), "--target", str(target), "--categories", "dining,sports",
                  "--candidates", "grid", "-o", str(tmp_path / "p")])
     assert code == 0
@@ -143,6 +145,41 @@ def test_plan_cli_writes_a_changes_file(outdir, tmp_path):
     assert plan["order"].tolist() == list(range(1, len(plan) + 1))
     assert (plan["gain"] > 0).all()
     assert pd.read_csv(tmp_path / "p" / "plan.csv").shape[0] == len(plan)
+
+
+def test_plan_report_is_self_contained_and_names_every_addition(outdir, tmp_path):
+    out = read_outputs(outdir)
+    target = out.summary.life_convenience_score_workers + 0.04
+    code = main(["plan", str(outdir), "--target", str(target), "--categories", "dining,sports,groceries",
+                 "-o", str(tmp_path / "p")])
+    assert code == 0
+    html = (tmp_path / "p" / "report.html").read_text(encoding="utf-8")
+    assert len(html) > 500_000  # BokehJS inlined
+    tags = re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", html, flags=re.I)
+    assert tags and not [t for t in tags if re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", t, re.I)]
+    plan = gpd.read_file(tmp_path / "p" / "plan.geojson")
+    assert len(plan) >= 2
+    names = {c.key: c.en for c in out.settings.categories}
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td><span class="dot"[^>]*></span>([^<]+) <span', html)
+    assert [(int(o), html_mod.unescape(n.strip())) for o, n in rows] == [(int(o), names[c]) for o, c in
+                                                      zip(plan["order"], plan["category"], strict=True)]
+    for site in plan["site"]:
+        assert f"<td>{site}</td>" in html
+    s = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert f"{s['baseline_score']:.3f}" in html and f"{s['achieved_score']:.3f}" in html
+    assert s["bound_means"] in html
+
+
+def test_cells_before_and_after_give_the_park_scores(outdir):
+    out = read_outputs(outdir)
+    target = out.summary.life_convenience_score_workers + 0.04
+    r = make_plan(outdir, target, categories=["dining", "groceries"], outputs=out)
+    c = r.cells
+    assert c["weight"].sum() == pytest.approx(1.0)
+    assert (c["weight"] * c["score_before"]).sum() == pytest.approx(r.summary["baseline_score"], abs=1e-9)
+    assert (c["weight"] * c["score_after"]).sum() == pytest.approx(r.summary["achieved_score"], abs=1e-9)
+    assert (c["score_after"] >= c["score_before"] - 1e-12).all()
+    assert (c["score_after"] > c["score_before"]).any()
 
 
 @pytest.mark.parametrize(
@@ -203,7 +240,7 @@ def test_exact_and_greedy_agree_within_the_stated_bound(outdir):
     demand = park_demand(out, "workers")
     model = ScoreModel.from_settings(out.settings)
     points = plan_mod.candidate_points(out, "grid")
-    sites = plan_mod.snap_sites(out, points, out.summary["area"]["crs"])
+    sites = plan_mod.snap_sites(out, points, out.summary.area.crs)
     keep = np.random.default_rng(0).choice(sites.node.size, 12, replace=False)
     graph = plan_mod.network_matrix(out.network, out.nodes["node_id"].to_numpy())
     credit, _ = plan_mod.site_credits(graph, sites.node[keep], demand.nodes, model)

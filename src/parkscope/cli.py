@@ -25,6 +25,7 @@ from .io import check_output
 from .planning import project as run_projection
 from .planning.plan import make_plan, write_plan
 from .report._text import data_sentences, error_sentences
+from .report.plan import render_plan_report
 from .summary import Summary
 
 #: A config file in the working folder that ``assess`` reads when no --config is given.
@@ -618,7 +619,7 @@ PLAN_EXAMPLE = "\b\nExample:\n  parkscope plan out/park --target 8.7 --categorie
 @click.option("--method", type=click.Choice(["greedy", "exact"]), default="greedy", show_default=True,
               help="Lazy greedy (with the bound it proves) or the exact MILP (small instances).")
 @click.option("-o", "--out", "plandir", required=True, type=click.Path(path_type=Path), metavar="PLANDIR",
-              help="Output folder: plan.geojson (a CHANGES file), plan.csv, summary.json.")
+              help="Output folder: plan.geojson (a CHANGES file), plan.csv, summary.json, report.html.")
 @click.option("--overwrite", is_flag=True, help="Replace PLANDIR if it holds an earlier plan.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def plan(outdir: Path, target: float, categories: str | None, candidates: str, budget: float | None,
@@ -629,7 +630,7 @@ def plan(outdir: Path, target: float, categories: str | None, candidates: str, b
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     result = make_plan(outdir, target, categories=cats, candidates=candidates, budget=budget, weights=weights,
                        method=method)
-    write_plan(result, plandir, overwrite=overwrite)
+    write_plan(result, plandir, overwrite=overwrite, report=render_plan_report)
     if not quiet:
         for line in plan_lines(result.summary):
             click.echo(line, err=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from ..errors import InputError
 from ..grid import node_cells, park_cell_weights, weighted_park_score
 from ..io import atomic_output_dir, write_json
 from ..score import category_scores, life_convenience
+from ..summary import Summary, read_summary
 from ..vocabulary import SCORE_KEYS
 from .solver import PlanProblem, ScoreModel, Solution, exact, greedy
 
@@ -52,7 +54,7 @@ class Outputs:
     """What ``plan`` reads of an assess OUTDIR."""
 
     path: Path
-    summary: dict[str, Any]
+    summary: Summary
     settings: Settings
     nodes: pd.DataFrame
     network: pd.DataFrame
@@ -87,12 +89,24 @@ class Sites:
 
 @dataclass
 class PlanResult:
-    """A plan and how it was made."""
+    """A plan and how it was made.
+
+    ``cells``: the park's cells that count in its score (``h3``, ``weight`` in the score,
+    ``score_before``, ``score_after``: the mean node score of the cell without and with the additions);
+    ``outputs``: the assessment it was made from (for the report).
+    """
 
     summary: dict[str, Any]
     additions: gpd.GeoDataFrame
     solution: Solution
     timings: dict[str, float] = field(default_factory=dict)
+    cells: pd.DataFrame | None = None
+    outputs: Outputs | None = None
+
+
+#: Renders PLANDIR/report.html from a plan (:func:`parkscope.report.plan.render_plan_report`; passed in
+#: by the caller because the report sits above planning).
+PlanRenderer = Callable[[PlanResult], str]
 
 
 def read_outputs(outdir: str | Path) -> Outputs:
@@ -105,7 +119,7 @@ def read_outputs(outdir: str | Path) -> Outputs:
             f"{path} is not an assess OUTDIR: {', '.join(missing)} missing. Run `parkscope assess … -o "
             f"{path}` first."
         )
-    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    summary = read_summary(path)
     buildings = path / "buildings.parquet"
     return Outputs(
         path, summary, settings_from_summary(summary), pd.read_parquet(path / "nodes.parquet"),
@@ -115,9 +129,9 @@ def read_outputs(outdir: str | Path) -> Outputs:
     )
 
 
-def settings_from_summary(summary: dict[str, Any]) -> Settings:
+def settings_from_summary(summary: Summary) -> Settings:
     """The score's settings as the assessment used them (``provenance.parameters``)."""
-    p = (summary.get("provenance") or {}).get("parameters") or {}
+    p = summary.provenance.parameters
     try:
         cats = tuple(
             Category(key=k, en=c["en"], zh=c["zh"], weight=float(c["weight"]),
@@ -152,13 +166,17 @@ def node_scores(dist: dict[str, np.ndarray], settings: Settings) -> np.ndarray:
     return life_convenience(category_scores(dist, settings), settings)
 
 
+def cell_means(scores: np.ndarray, node_cell: np.ndarray, cells: pd.DataFrame) -> np.ndarray:
+    """The mean node score of every row of cells.parquet (NaN where a cell has no node)."""
+    means = pd.DataFrame({"h3": node_cell, "score": scores}).groupby("h3")["score"].mean()
+    return means.reindex(cells["h3"].to_numpy()).to_numpy(np.float64)
+
+
 def park_score(
     scores: np.ndarray, node_cell: np.ndarray, cells: pd.DataFrame, weighting: str
 ) -> float:
     """The park's score from node scores: mean per cell, weighted over the park's cells (as assess)."""
-    means = pd.DataFrame({"h3": node_cell, "score": scores}).groupby("h3")["score"].mean()
-    cell_scores = means.reindex(cells["h3"].to_numpy()).to_numpy(np.float64)
-    return weighted_park_score(cell_scores, park_cell_weights(cells, weighting))
+    return weighted_park_score(cell_means(scores, node_cell, cells), park_cell_weights(cells, weighting))
 
 
 def park_demand(out: Outputs, weighting: str) -> Demand:
@@ -190,7 +208,7 @@ def park_demand(out: Outputs, weighting: str) -> Demand:
 def check_baseline(out: Outputs, demand: Demand, weighting: str, tol: float = 1e-9) -> str:
     """The summary.json key of the weighting; the recomputed baseline must equal it (to its precision)."""
     key = SCORE_KEYS[weighting]
-    written = out.summary.get(key)
+    written = getattr(out.summary, key)
     if written is None:
         raise InputError(f"summary.json of {out.path} has no {key}: re-run `parkscope assess`.")
     precision = 0.005 + tol if weighting == "area" else tol  # life_convenience_score is kept to 2 decimals
@@ -449,7 +467,7 @@ def make_plan(
             f"--target {target} is not above the park's {key} ({demand.baseline:.2f}): give a higher target."
         )
     timings["read_s"] = time.perf_counter() - t0
-    crs = (out.summary.get("area") or {}).get("crs") or "EPSG:3857"
+    crs = out.summary.area.crs if out.summary.area is not None else "EPSG:3857"
     points = candidate_points(out, candidates)
     named = set(points["category"].astype(str)) - {""} - set(s.category_keys)
     if named:
@@ -480,12 +498,15 @@ def make_plan(
         kwargs["budget" if costed else "max_items"] = budget if costed else int(budget)
     solution = (greedy if method == "greedy" else exact)(problem, **kwargs)
     timings["solve_s"] = time.perf_counter() - t
-    achieved = achieved_score(out, demand, weights, problem, solution.items, sites)
+    after = node_scores(planned_distances(out, demand, problem, solution.items, sites), s)
+    achieved = park_score(after, demand.node_cell, out.cells, weights)
     timings["total_s"] = time.perf_counter() - t0
     additions = addition_frame(problem, solution, sites)
     summary = plan_summary(out, key, weights, target, demand.baseline, achieved, solution, budget, costed,
                            cats, candidates, sites, problem)
-    return PlanResult(summary, additions, solution, timings)
+    before = node_scores(distances(out.nodes, s), s)
+    cells = cells_before_after(out, demand, before, after)
+    return PlanResult(summary, additions, solution, timings, cells=cells, outputs=out)
 
 
 def achieved_score(
@@ -493,6 +514,29 @@ def achieved_score(
 ) -> float:
     """The park's score with the additions, recomputed the way assess computes it: new k nearest
     distances per node and category, node scores, cell means, the weighted park mean."""
+    dist = planned_distances(out, demand, problem, items, sites)
+    return park_score(node_scores(dist, out.settings), demand.node_cell, out.cells, weighting)
+
+
+def cells_before_after(
+    out: Outputs, demand: Demand, before: np.ndarray, after: np.ndarray
+) -> pd.DataFrame:
+    """The park's cells that count in its score: ``h3``, ``weight`` (share of the score), ``score_before``
+    and ``score_after`` (mean node score of the cell, as assess computes it)."""
+    keep = demand.cell_weight > 0
+    return pd.DataFrame({
+        "h3": out.cells["h3"].to_numpy()[keep],
+        "weight": demand.cell_weight[keep] / demand.cell_weight.sum(),
+        "score_before": cell_means(before, demand.node_cell, out.cells)[keep],
+        "score_after": cell_means(after, demand.node_cell, out.cells)[keep],
+    })
+
+
+def planned_distances(
+    out: Outputs, demand: Demand, problem: PlanProblem, items: list[int], sites: Sites
+) -> dict[str, np.ndarray]:
+    """``dist_<category>_<i>`` of every node (:func:`distances`) with the additions ``items`` placed:
+    the park's nodes get the new k nearest network distances."""
     s = out.settings
     dist = distances(out.nodes, s)
     if items:
@@ -507,7 +551,7 @@ def achieved_score(
             node = demand.nodes[metres.indices[lo:hi]]
             d = np.where(metres.data[lo:hi] <= 1e-300, 0.0, metres.data[lo:hi])
             dist[cat][node] = np.sort(np.column_stack([dist[cat][node], d]), axis=1)[:, : s.k]
-    return park_score(node_scores(dist, s), demand.node_cell, out.cells, weighting)
+    return dist
 
 
 def addition_frame(problem: PlanProblem, solution: Solution, sites: Sites) -> gpd.GeoDataFrame:
@@ -587,8 +631,12 @@ def plan_summary(
     }
 
 
-def write_plan(result: PlanResult, plandir: str | Path, overwrite: bool = False) -> Path:
-    """PLANDIR: plan.geojson (a CHANGES file), plan.csv (the table) and summary.json; whole or nothing."""
+def write_plan(
+    result: PlanResult, plandir: str | Path, overwrite: bool = False, report: PlanRenderer | None = None
+) -> Path:
+    """PLANDIR: plan.geojson (a CHANGES file), plan.csv (the table), summary.json and, with ``report``
+    (:func:`parkscope.report.plan.render_plan_report`), report.html; whole or nothing."""
+    html = report(result) if report is not None else None  # before the folder: a failure writes nothing
     with atomic_output_dir(plandir, overwrite=overwrite) as tmp:
         frame = result.additions
         features = [
@@ -607,6 +655,8 @@ def write_plan(result: PlanResult, plandir: str | Path, overwrite: bool = False)
         table["lon"], table["lat"] = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
         table.to_csv(tmp / "plan.csv", index=False)
         write_json(result.summary, tmp / "summary.json")
+        if html is not None:
+            (tmp / "report.html").write_text(html, encoding="utf-8")
     return Path(plandir)
 
 
