@@ -56,8 +56,8 @@ def test_initial_stocks_come_from_the_assessment(outdir):
     state, summary = state_from_outdir(outdir)
     amen = pd.read_parquet(outdir / "amenities.parquet")
     cells = pd.read_parquet(outdir / "cells.parquet")
-    assert state.jobs == summary["integration"]["jobs"] > 0
-    assert state.residents == summary["integration"]["residents"] > 0
+    assert state.jobs == summary.integration.jobs > 0
+    assert state.residents == summary.integration.residents > 0
     assert state.amenities + state.public_amenities == len(amen)
     sustained = ["dining", "groceries", "shopping", "pharmacy", "services", "sports", "lodging"]
     assert state.amenities == amen["category"].isin(sustained).sum()
@@ -74,11 +74,11 @@ def test_steady_state_without_change(outdir):
         assert np.allclose(t[f"{s}_p5"], t[s].iloc[0], rtol=1e-12)
         assert np.allclose(t[f"{s}_p95"], t[s].iloc[0], rtol=1e-12)
     assert t["coordination_D"].nunique() == 1
-    integ = state_from_outdir(outdir)[1]["integration"]
+    integ = state_from_outdir(outdir)[1].integration
     # year 0 is the diagnosis of the assessment, through the same formulas
-    assert t["coordination_D"].iloc[0] == pytest.approx(integ["coordination_D"], abs=1e-4)
-    assert t["lag_type"].iloc[0] == integ["lag_type"] and t["lagging"].iloc[0] == integ["lagging"]
-    assert t["class_en"].iloc[0] == integ["class"]["en"]
+    assert t["coordination_D"].iloc[0] == pytest.approx(integ.coordination_D, abs=1e-4)
+    assert t["lag_type"].iloc[0] == integ.lag_type and t["lagging"].iloc[0] == integ.lagging
+    assert t["class_en"].iloc[0] == integ.class_.en
     assert list(t["year"]) == list(range(2023, 2034))  # the extract's OSM timestamp year, then on
 
 
@@ -228,8 +228,8 @@ def test_pysd_runs_the_documented_equations(capsys):
 def test_no_yearly_verdict_where_the_assessment_gave_none(outdir):
     ref, summary = state_from_outdir(outdir)
     stocks = pd.DataFrame({s: [v, v * 1.1] for s, v in ref.values().items()})
-    ok = yearly_integration(stocks, ref, summary["integration"])
+    ok = yearly_integration(stocks, ref, summary.integration)
     assert ok["coordination_D"].notna().all() and ok["industry"].iloc[1] > ok["industry"].iloc[0]
-    unknown = {**summary["integration"], "status": "insufficient_data", "industry": None}
+    unknown = summary.integration.model_copy(update={"status": "insufficient_data", "industry": None})
     none = yearly_integration(stocks, ref, unknown)
     assert none["coordination_D"].isna().all() and none["lag_type"].isna().all()

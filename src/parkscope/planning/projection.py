@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
 import tempfile
 import tomllib
@@ -45,6 +44,7 @@ from ..indices import (
 )
 from ..io import atomic_output_dir, write_json
 from ..reference import ScaledIndicator, load_reference, scale_to_reference
+from ..summary import DiagnosisModel, Integration, Summary, read_summary
 from ..vocabulary import SUBSYSTEMS
 
 __all__ = [
@@ -113,22 +113,25 @@ class StockState:
         return {name: float(getattr(self, name)) for name in STOCKS}
 
 
-def _read_summary(outdir: Path, what: str) -> dict[str, Any]:
+def integration_of(summary: Summary, source: str | Path = "summary.json") -> Integration:
+    """The summary's ``integration`` block (an InputError when the assessment has none)."""
+    if summary.integration is None:
+        raise InputError(
+            f"{source} has no `integration` block, so it is not an assessment parkscope can project "
+            "(or it comes from an older parkscope); re-run `parkscope assess` for it."
+        )
+    return summary.integration
+
+
+def _read_summary(outdir: Path, what: str) -> Summary:
     path = Path(outdir) / "summary.json"
     if not Path(outdir).is_dir() or not path.is_file():
         raise InputError(
             f"{what} {outdir} is not a `parkscope assess` result (no summary.json in it); give the -o "
             f"folder of an assessment, e.g. `parkscope assess EXTRACT --park NAME -o {outdir}`."
         )
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"Cannot read {path} ({exc}); re-run `parkscope assess` for {outdir}.") from exc
-    if not isinstance(summary, dict) or "integration" not in summary:
-        raise InputError(
-            f"{path} has no `integration` block, so {outdir} is not an assessment parkscope can project "
-            "(or it comes from an older parkscope); re-run `parkscope assess` for it."
-        )
+    summary = read_summary(path)  # an InputError naming the file and the key when it is not a summary
+    integration_of(summary, path)
     for name in ("amenities.parquet", "cells.parquet"):
         if not (Path(outdir) / name).is_file():
             raise InputError(
@@ -138,7 +141,7 @@ def _read_summary(outdir: Path, what: str) -> dict[str, Any]:
     return summary
 
 
-def state_from_outdir(outdir: str | Path, *, what: str = "OUTDIR") -> tuple[StockState, dict[str, Any]]:
+def state_from_outdir(outdir: str | Path, *, what: str = "OUTDIR") -> tuple[StockState, Summary]:
     """Read the stocks of an ``assess`` OUTDIR.
 
     Jobs and residents are ``integration.jobs`` / ``residents`` (the catchment of the park);
@@ -155,8 +158,8 @@ def state_from_outdir(outdir: str | Path, *, what: str = "OUTDIR") -> tuple[Stoc
 
     Returns
     -------
-    StockState, dict
-        The stocks and the summary.json of the assessment.
+    StockState, Summary
+        The stocks and the summary.json of the assessment (:func:`parkscope.summary.read_summary`).
 
     Raises
     ------
@@ -165,9 +168,9 @@ def state_from_outdir(outdir: str | Path, *, what: str = "OUTDIR") -> tuple[Stoc
     """
     outdir = Path(outdir)
     summary = _read_summary(outdir, what)
-    integ = summary["integration"]
+    integ = integration_of(summary)
     notes: list[str] = []
-    jobs, residents = integ.get("jobs"), integ.get("residents")
+    jobs, residents = integ.jobs, integ.residents
     if not jobs and not residents:
         raise InputError(
             f"{what} {outdir} has neither jobs nor residents in summary.json (integration.jobs / "
@@ -548,7 +551,7 @@ def _stock_indicator_values(
 
 
 def yearly_integration(
-    stocks: pd.DataFrame, reference: StockState, integration: Mapping[str, Any],
+    stocks: pd.DataFrame, reference: StockState, integration: Integration,
     *, public_amenities: float | None = None, score_elasticity: float = 0.5,
 ) -> pd.DataFrame:
     r"""Industry / city / people sub-indices, C, T, D, class, lag type and lagging per year.
@@ -572,16 +575,17 @@ def yearly_integration(
     """
     n = len(stocks)
     out = pd.DataFrame(index=stocks.index)
-    U0 = np.array([integration.get(s) for s in SUBSYSTEMS], dtype=object)
-    if integration.get("status") != "ok" or any(u is None for u in U0):
+    U0 = np.array([getattr(integration, s) for s in SUBSYSTEMS], dtype=object)
+    if integration.status != "ok" or any(u is None for u in U0):
         for col in ("industry", "city", "people", "coupling_C", "development_T", "coordination_D"):
             out[col] = np.nan
         for col in ("level", "class_zh", "class_en", "lag_type", "lagging"):
             out[col] = None
         return out
-    model = integration.get("model", {})
-    weights = model.get("indicator_weights", {})
-    indicators = integration.get("indicators", {})
+    model = integration.model or DiagnosisModel()
+    weights = model.indicator_weights
+    indicators = integration.indicators
+    log_transform = True if model.log_transform is None else bool(model.log_transform)
     ref = reference.values()
     if public_amenities is None:
         public_amenities = reference.public_amenities
@@ -590,33 +594,34 @@ def yearly_integration(
     ratio["all_amenities"] = (stocks["amenities"].to_numpy() + public_amenities) / all0
     share = stocks["housing_floor"] / (stocks["housing_floor"] + stocks["workplace_floor"])
     share0 = ref["housing_floor"] / max(ref["housing_floor"] + ref["workplace_floor"], 1.0)
-    values0 = {k: float(v["value"]) for k, v in indicators.items() if v.get("value") is not None}
+    values0 = {k: float(v.value) for k, v in indicators.items() if v.value is not None}
     movers = _stock_indicator_values(
         values0, ratio, stocks["jobs"].to_numpy(), stocks["residents"].to_numpy(), ref["jobs"],
-        ref["residents"], float(model.get("employment_rate", 0.5)), score_elasticity,
+        ref["residents"], 0.5 if model.employment_rate is None else float(model.employment_rate),
+        score_elasticity,
         share.to_numpy() / share0 if share0 > 0 else np.ones(n),
     )
     bounds = load_reference().bounds
     U = np.tile(np.array(U0, dtype=np.float64), (n, 1))
     for key, info in indicators.items():
-        if not info.get("used") or key not in movers or key not in values0 or key not in bounds:
+        if not info.used or key not in movers or key not in values0 or key not in bounds:
             continue
-        ind = ScaledIndicator(key, info.get("direction", "positive"), bool(info.get("log")))
+        ind = ScaledIndicator(key, info.direction, bool(info.log))
         b = {key: (bounds[key].lo, bounds[key].hi)}
         now = scale_to_reference(pd.DataFrame({key: movers[key]()}), [ind], b,
-                                 log_transform=bool(model.get("log_transform", True)))[key].to_numpy()
+                                 log_transform=log_transform)[key].to_numpy()
         then = scale_to_reference(pd.DataFrame({key: [values0[key]]}), [ind], b,
-                                  log_transform=bool(model.get("log_transform", True)))[key].to_numpy()
-        U[:, SUBSYSTEMS.index(info["subsystem"])] += float(weights.get(key, 0.0)) * (now - then)
+                                  log_transform=log_transform)[key].to_numpy()
+        U[:, SUBSYSTEMS.index(info.subsystem)] += float(weights.get(key, 0.0)) * (now - then)
     U = np.clip(U, 0.0, 1.0)
-    if model.get("coupling") == "wang2021":
+    if model.coupling == "wang2021":
         C = coupling_wang2021(U)
     else:
-        C = coupling_classic(U, model.get("coupling_exponent"))
+        C = coupling_classic(U, model.coupling_exponent)
     T = development_index(U)
     D = coordination(C, T)
     level, zh, en = coordination_class(D)
-    threshold = float(model.get("lag_threshold", 0.1))
+    threshold = 0.1 if model.lag_threshold is None else float(model.lag_threshold)
     for k, s in enumerate(SUBSYSTEMS):
         out[s] = U[:, k]
     out["coupling_C"], out["development_T"], out["coordination_D"] = C, T, D
@@ -722,6 +727,7 @@ def project(
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or not 0 <= runs <= 100_000:
         raise InputError(f"--runs must be a whole number from 0 to 100000, got {runs!r}.")
     reference, summary = state_from_outdir(outdir)
+    integration = integration_of(summary)
     start, notes = reference, list(reference.notes)
     if scenario is not None:
         start, _ = state_from_outdir(scenario, what="The scenario")
@@ -747,10 +753,10 @@ def project(
         fixed = tuple(calibration.params) if calibration else ()
         bands, draws = monte_carlo(model, params, years, runs=runs, seed=seed, fixed=fixed,
                                    derived=lambda run: yearly_integration(
-                                       run, reference, summary["integration"],
+                                       run, reference, integration,
                                        public_amenities=start.public_amenities)["coordination_D"])
         draws_info["parameters"] = {k: [float(v) for v in uncertain_ranges()[k]] for k in draws.columns}
-    integ = yearly_integration(central, reference, summary["integration"],
+    integ = yearly_integration(central, reference, integration,
                                public_amenities=start.public_amenities)
     base_year = _base_year(summary)
     table = pd.DataFrame({"year": (base_year + central.index.to_numpy()).astype(int)})
@@ -773,14 +779,14 @@ def project(
                       parameters=ptable)
 
 
-def _base_year(summary: Mapping[str, Any]) -> int:
+def _base_year(summary: Summary) -> int:
     """The assessment's year: that of the extract's OSM timestamp (else 0: years count from the start)."""
-    stamp = str((summary.get("provenance") or {}).get("osm_timestamp") or "")
+    stamp = str(summary.provenance.osm_timestamp or "")
     return int(stamp[:4]) if stamp[:4].isdigit() else 0
 
 
 def _summary(
-    assessed: Mapping[str, Any], reference: StockState, start: StockState, table: pd.DataFrame,
+    assessed: Summary, reference: StockState, start: StockState, table: pd.DataFrame,
     ptable: pd.DataFrame, calibration: Calibration | None, mc: Mapping[str, Any], years: int,
     base_year: int, outdir: str | Path, scenario: str | Path | None, panel: str | Path | None, model: Model,
     notes: list[str], derived: Mapping[str, float],
