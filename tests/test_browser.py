@@ -61,8 +61,9 @@ def report(helsinki, tmp_path_factory) -> Path:
     return a.to_report(tmp_path_factory.mktemp("browser") / "report.html")
 
 
-@pytest.fixture(scope="module")
-def browser(report):
+def offline_driver(uri: str, ready: str, timeout_s: float = 20.0):
+    """Headless Chromium showing ``uri`` with every network request refused, once the script ``ready``
+    returns true and Bokeh has drawn; ``driver.page_logs`` holds the browser and performance logs."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -79,15 +80,25 @@ def browser(report):
         # anything but the file itself is refused
         driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*",
                                                                     "ftp://*"]})
-        driver.get(report.as_uri())
-        deadline = time.monotonic() + 20
-        while not driver.execute_script("return !!(window.parkscope && window.parkscope.ready())"):
+        driver.get(uri)
+        deadline = time.monotonic() + timeout_s
+        while not driver.execute_script(ready):
             assert time.monotonic() < deadline, "the map never rendered"
             time.sleep(0.05)
         # Bokeh draws on the next frames
         driver.execute_script("return new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))")
         time.sleep(0.3)
         driver.page_logs = {kind: driver.get_log(kind) for kind in ("browser", "performance")}
+    except BaseException:
+        driver.quit()
+        raise
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(report):
+    driver = offline_driver(report.as_uri(), "return !!(window.parkscope && window.parkscope.ready())")
+    try:
         yield driver
     finally:
         driver.quit()

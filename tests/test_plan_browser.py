@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_browser import CHROMEDRIVER, CHROMIUM, SHOTS, _need_browser, _network
+from test_browser import SHOTS, _need_browser, _network, offline_driver
 
 from parkscope import assess
 from parkscope.cli import main
@@ -36,30 +36,9 @@ def plandir(osm_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(plandir):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                "--host-resolver-rules=MAP * ~NOTFOUND"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    ready = "return !!(window.Bokeh && Object.values(Bokeh.index).some(v => v.model.name === 'ps-plan-map'))"
+    driver = offline_driver((plandir / "report.html").as_uri(), ready)
     try:
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["http://*", "https://*", "ws://*", "wss://*"]})
-        driver.get((plandir / "report.html").as_uri())
-        deadline = time.monotonic() + 20
-        ready = ("return !!(window.Bokeh && "
-                 "Object.values(Bokeh.index).some(v => v.model.name === 'ps-plan-map'))")
-        while not driver.execute_script(ready):
-            assert time.monotonic() < deadline, "the plan map never rendered"
-            time.sleep(0.05)
-        driver.execute_script("return new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))")
-        time.sleep(0.3)
-        driver.page_logs = {kind: driver.get_log(kind) for kind in ("browser", "performance")}
         yield driver
     finally:
         driver.quit()
