@@ -361,6 +361,16 @@ def scores(req: Request, walk: Walk, acc: Access) -> Scores:
     cells = aggregate_to_cells(
         cell_values, ["score", *share_cols], area.analysis, area.park, settings.h3_resolution, area.crs
     )
+    return park_scores(req, walk, acc, nodes, cells)
+
+
+def park_scores(req: Request, walk: Walk, acc: Access, nodes: gpd.GeoDataFrame,
+                cells: gpd.GeoDataFrame) -> Scores:
+    """The park's score and per-category figures from the node and cell scores (the end of
+    :func:`scores`; a scenario that patched the nodes and cells calls it directly)."""
+    area, settings, dists = req.area, req.settings, acc.distances
+    in_park = nodes["in_park"].to_numpy(dtype=bool)
+    score = nodes["score"].to_numpy(dtype=np.float64)
     amenities = _amenity_frame(walk)
     park_nodes = (
         in_park
@@ -417,10 +427,20 @@ def _amenity_frame(walk: Walk) -> gpd.GeoDataFrame:
 
 def population(req: Request, ext: Extract, sc: Scores) -> Population:
     """Buildings (floor area by use) and jobs and residents per cell, from the source the user gave."""
-    area, pop_params, cells = req.area, req.population_params, sc.cells
+    area, pop_params = req.area, req.population_params
     osm = ext.osm
     in_area = osm.features[osm.features.intersects(area.analysis)] if len(osm.features) else osm.features
     buildings = estimate_jobs_residents(building_floorspace(in_area, area.crs, pop_params), pop_params)
+    return population_from_buildings(req, in_area, buildings, sc)
+
+
+def population_from_buildings(
+    req: Request, in_area: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, sc: Scores
+) -> Population:
+    """Jobs and residents per cell from buildings already estimated (the rest of :func:`population`;
+    a scenario that added floor space or changed a building's use calls it directly)."""
+    area, cells = req.area, sc.cells
+    buildings = buildings.copy()
     buildings["workplace_floor_m2"] = workplace_and_housing_floor(buildings)[0]
     cells_metric = cells.geometry.to_crs(area.crs)
     bx, by = representative_xy(buildings.geometry.to_crs(area.crs)) if len(buildings) else ([], [])
@@ -520,12 +540,24 @@ def diagnosis(
     ``collab`` (:func:`collaboration`), the scorecard's ``cooperation_agreements`` ("open") is the
     number of partners of the park's actors in the records, unless ``[park_data]`` gives it.
     """
-    area, settings, network, cells = req.area, req.settings, walk.network, sc.cells
+    settings, network, cells = req.settings, walk.network, sc.cells
     cover = settings.coverage_distance_m
     values, reach = cell_indicators(
         cells, network, walk.node_cells, acc.distances, pop.features, pop.counts["jobs"],
         pop.counts["residents"], pop.buildings, cover, settings.diagnosis, on_batch=on_batch,
     )
+    return diagnosis_from_indicators(req, walk, sc, pop, quality, values, reach, collab)
+
+
+def diagnosis_from_indicators(
+    req: Request, walk: Walk, sc: Scores, pop: Population, quality: DataQuality, values: pd.DataFrame,
+    reach: Reach, collab: Mapping[str, Any] | None = None,
+) -> Diagnosis:
+    """The diagnosis from the raw indicators per cell (the rest of :func:`diagnosis`; a scenario
+    that updated the indicators of the cells a change reaches calls it directly)."""
+    area, settings, network, cells = req.area, req.settings, walk.network, sc.cells
+    cover = settings.coverage_distance_m
+    values = values.copy()
     for name, table in req.user_tables.items():
         total = allocate_to_cells(table, cells[["h3", "geometry"]], area.crs).reindex(
             cells["h3"].to_numpy()).fillna(0.0).to_numpy(dtype=np.float64)
@@ -573,9 +605,11 @@ def diagnosis(
 
 def build_summary(
     req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population, quality: DataQuality,
-    dg: Diagnosis,
+    dg: Diagnosis, extract_sha256: str | None = None,
 ) -> dict[str, Any]:
-    """The park-level figures written to summary.json (no timings or clock: those go to run.json)."""
+    """The park-level figures written to summary.json (no timings or clock: those go to run.json).
+
+    ``extract_sha256`` spares reading the extract again (a scenario works from OUTDIR alone)."""
     area, settings, network, buildings = req.area, req.settings, walk.network, pop.buildings
     return {
         "parkscope_version": __version__,
@@ -625,7 +659,7 @@ def build_summary(
         },
         "provenance": {
             "extract": req.extract.name,
-            "extract_sha256": _sha256(req.extract),
+            "extract_sha256": extract_sha256 or _sha256(req.extract),
             "osm_timestamp": ext.osm.osm_timestamp,
             "parameters": settings.as_dict(),
             "attribution": OSM_ATTRIBUTION,

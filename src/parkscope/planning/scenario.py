@@ -1,0 +1,598 @@
+"""Scenarios: apply changes to the stage results of an assessment and re-evaluate.
+
+A change is applied where the pipeline would have taken it in (docs/planning.md "Scenarios"):
+
+- a new amenity joins the walk network as ``walk_network`` joins every amenity (nearest point of the
+  nearest edge, the edge split there); a removed one leaves the network and its join as they were;
+- new floor space is a building point of that use (no footprint) whose jobs and residents
+  :func:`parkscope.population.estimate_jobs_residents` estimates; a change of use sets the use and
+  keeps ``occupancy`` × the floor area in use;
+- a new footpath is an edge between the walk nodes nearest its ends (length: the line plus the two
+  joins).
+
+Then :func:`evaluate` re-runs the stages. ``incremental=False`` runs every stage after the change on
+every node (the reference); ``incremental=True`` recomputes only what a change reaches: the k nearest
+amenities of the nodes within the search radius of a changed amenity or link end (on the sub-network
+within twice the radius, which holds every path that matters to them), the scores of those nodes and
+the means of their cells, the 15-minute reach of the cells whose walk meets a node whose jobs,
+residents or sites changed, population only after a floor-space or use change, and the global steps
+(data quality, the normalised sub-indices and the park's figures) on the patched inputs. Both give
+the same figures (tests/test_scenario.py: to 1e-9).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from .._kernels import csr_from_edges
+from ..access import k_nearest_by_category
+from ..amenities import join_to_network
+from ..diagnosis import (
+    REACH_COLUMNS,
+    Reach,
+    cell_representative_nodes,
+    floor_by_cell,
+    jobs_housing_balance,
+    spread_cell_values,
+)
+from ..errors import InputError
+from ..grid import node_cells
+from ..indicators import (
+    amenity_diversity,
+    count_in_cells,
+    feature_set,
+    intersection_mask,
+    nearest_nodes,
+    reach_sums,
+    representative_xy,
+)
+from ..pipeline import (
+    Access,
+    Diagnosis,
+    Population,
+    Scores,
+    Walk,
+    accessibility,
+    build_summary,
+    data_quality,
+    diagnosis,
+    diagnosis_from_indicators,
+    park_scores,
+    population_from_buildings,
+    scores,
+)
+from ..population import estimate_jobs_residents
+from ..score import category_scores, life_convenience
+from ..vocabulary import share_column
+from .changes import SNAP_M, Change
+from .state import Stages
+
+__all__ = ["Applied", "Evaluation", "apply_changes", "building_ids", "evaluate"]
+
+#: Cell columns read from the category scores (as :func:`parkscope.diagnosis.cell_indicators` does).
+_FROM_CATEGORY = {"transit_access": "transit", "park_access": "parks"}
+_SLACK_M = 1e-6  # metres added to search limits so that rounding never leaves a node out
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The stage inputs with the changes applied, and where they touch the network.
+
+    Attributes
+    ----------
+    walk : Walk
+        The network (new nodes appended at the end, new edges appended) and the amenities.
+    buildings : GeoDataFrame or None
+        The buildings after floor-space and use changes (None: unchanged).
+    seeds : ndarray of int
+        Nodes where a change touches the network (amenity joins, link ends).
+    categories : list of str
+        Categories whose k-nearest lists may change (all of them when the network changed).
+    link_ends : ndarray of int
+        Ends of new links (the network's distances changed around them).
+    records : list of dict
+        What each change did (written to ``summary.scenario.changes``).
+    """
+
+    walk: Walk
+    buildings: gpd.GeoDataFrame | None
+    seeds: np.ndarray
+    categories: list[str]
+    link_ends: np.ndarray
+    records: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The stage results after the changes, and the seconds each step took."""
+
+    walk: Walk
+    acc: Access
+    sc: Scores
+    pop: Population
+    quality: Any
+    dg: Diagnosis
+    summary: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    affected_nodes: int = 0
+    affected_cells: int = 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Applying changes
+# --------------------------------------------------------------------------------------------------
+
+
+def building_ids(buildings: pd.DataFrame) -> np.ndarray:
+    """``w123`` / ``r45`` ids of buildings (the OSM way or relation id; ``s<k>`` for scenario floor)."""
+    types = buildings["osm_type"].astype(str).str[0].to_numpy(dtype=object)
+    return np.array([f"{t}{i}" for t, i in zip(types, buildings["osm_id"].to_numpy(np.int64), strict=True)],
+                    dtype=object)
+
+
+def apply_changes(st: Stages, changes: Sequence[Change]) -> Applied:
+    """Apply checked changes to the stage inputs (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        An ``amenity_id`` or ``building_id`` not in the assessment, no amenity of the category
+        within 50 m to remove, no building under a ``change_use`` point, a link end farther than
+        50 m from the walk network.
+    """
+    settings, crs = st.req.settings, st.walk.network.crs
+    to_metric = Transformer.from_crs(4326, crs, always_xy=True)
+    walk, buildings = st.walk, None
+    seeds: list[np.ndarray] = []
+    cats: set[str] = set()
+    ends: list[int] = []
+    records: list[dict[str, Any]] = []
+    for ch in changes:
+        if ch.kind == "amenity" and ch.action == "add":
+            walk, node = _add_amenity(walk, ch, to_metric, settings.category_keys)
+            seeds.append(np.array([node]))
+            cats.add(str(ch.category))
+            records.append({"feature": ch.index, "action": "add", "category": ch.category,
+                            "amenity_id": f"s{ch.index}", "name": ch.name})
+        elif ch.kind == "amenity":
+            walk, nodes, amenity_id, category = _remove_amenity(walk, ch, to_metric)
+            seeds.append(nodes)
+            cats.add(category)
+            records.append({"feature": ch.index, "action": "remove", "category": category,
+                            "amenity_id": amenity_id, "name": ch.name})
+        elif ch.kind == "link":
+            walk, link = _add_link(walk, ch, to_metric)
+            seeds.append(np.array(link[:2]))
+            ends += list(link[:2])
+            cats.update(settings.category_keys)
+            records.append({"feature": ch.index, "action": "add_link", "length_m": round(link[2], 2),
+                            "from_node_id": int(walk.network.node_id[link[0]]),
+                            "to_node_id": int(walk.network.node_id[link[1]]), "name": ch.name})
+        else:
+            base = st.pop.buildings if buildings is None else buildings
+            buildings, record = (_add_floor if ch.kind == "floor" else _change_use)(
+                base, ch, st.req.population_params)
+            records.append(record)
+    if walk.network.n_nodes > st.walk.network.n_nodes:  # a new (split) node needs every category
+        cats.update(settings.category_keys)
+    return Applied(
+        walk, buildings, np.unique(np.concatenate(seeds)) if seeds else np.zeros(0, np.int64),
+        [k for k in settings.category_keys if k in cats], np.asarray(ends, dtype=np.int64), records,
+    )
+
+
+def _add_amenity(walk: Walk, ch: Change, to_metric: Transformer, keys: list[str]) -> tuple[Walk, int]:
+    x, y = to_metric.transform(ch.geometry.x, ch.geometry.y)
+    row = gpd.GeoDataFrame(
+        {"category": pd.Categorical([ch.category], categories=keys), "amenity_id": [f"s{ch.index}"],
+         "osm_type": ["scenario"], "osm_id": np.array([-(ch.index + 1)], np.int64), "name": [ch.name]},
+        geometry=[shapely.Point(x, y)], crs=walk.network.crs,
+    )
+    network, joined = join_to_network(walk.network, row, mode="edge")
+    added = network.n_nodes - walk.network.n_nodes
+    cells = walk.node_cells
+    if added:
+        new = node_cells(network.lon[-added:], network.lat[-added:], _resolution(walk))
+        cells = np.concatenate([cells, new])
+    located = gpd.GeoDataFrame(pd.concat([walk.located, row], ignore_index=True), crs=walk.network.crs)
+    return (
+        replace(walk, network=network, located=located,
+                joined=pd.concat([walk.joined, joined], ignore_index=True), node_cells=cells),
+        int(joined["node_index"].iloc[0]),
+    )
+
+
+def _resolution(walk: Walk) -> int:
+    import h3  # noqa: PLC0415  (only to read a cell's resolution)
+
+    return int(h3.get_resolution(walk.node_cells[0]))
+
+
+def _remove_amenity(walk: Walk, ch: Change, to_metric: Transformer) -> tuple[Walk, np.ndarray, str, str]:
+    joined = walk.joined
+    ids = joined["amenity_id"].astype(str).to_numpy()
+    if ch.amenity_id is not None:
+        if ch.amenity_id not in set(ids):
+            raise InputError(
+                f"CHANGES {ch.label}: amenity_id {ch.amenity_id!r} is not among the assessment's amenities; "
+                "take an id from its amenities.parquet, or give a point and a 'category'."
+            )
+        amenity_id = ch.amenity_id
+    else:
+        x, y = to_metric.transform(ch.geometry.x, ch.geometry.y)
+        cat = joined["category"].astype(str).to_numpy() == ch.category
+        px, py = shapely.get_x(walk.located.geometry.values), shapely.get_y(walk.located.geometry.values)
+        d = np.where(cat, np.hypot(px - x, py - y), np.inf)
+        if not d.size or d.min() > SNAP_M:
+            raise InputError(
+                f"CHANGES {ch.label}: no {ch.category} amenity lies within {SNAP_M:g} m of the point; move "
+                "the point onto it or give its 'amenity_id' (amenities.parquet)."
+            )
+        amenity_id = ids[int(np.argmin(d))]
+    drop = ids == amenity_id
+    category = str(joined["category"].astype(str).to_numpy()[drop][0])
+    nodes = joined["node_index"].to_numpy(np.int64)[drop]
+    keep = ~drop
+    return (
+        replace(walk, located=walk.located[keep].reset_index(drop=True),
+                joined=joined[keep].reset_index(drop=True)),
+        nodes, amenity_id, category,
+    )
+
+
+def _add_link(walk: Walk, ch: Change, to_metric: Transformer) -> tuple[Walk, tuple[int, int, float]]:
+    net = walk.network
+    xs, ys = to_metric.transform(*np.asarray(ch.geometry.coords)[:, :2].T)
+    xs, ys = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
+    ends = nearest_nodes(net, xs[[0, -1]], ys[[0, -1]])
+    snap = np.hypot(net.x[ends] - xs[[0, -1]], net.y[ends] - ys[[0, -1]])
+    if (snap > SNAP_M).any():
+        raise InputError(
+            f"CHANGES {ch.label}: the footpath's {'start' if snap[0] > SNAP_M else 'end'} lies "
+            f"{snap.max():.0f} m from the nearest walk node (at most {SNAP_M:g} m): draw it to a street "
+            "or path of the network."
+        )
+    u, v = int(ends[0]), int(ends[1])
+    if u == v:
+        raise InputError(
+            f"CHANGES {ch.label}: both ends of the footpath join the same walk node: draw it between two "
+            "places the network does not already join."
+        )
+    length = float(np.hypot(np.diff(xs), np.diff(ys)).sum() + snap.sum())
+    lo, hi = min(u, v), max(u, v)
+    same = np.nonzero((net.edge_u == lo) & (net.edge_v == hi))[0]
+    if same.size:  # the network already joins them: keep the shorter of the two
+        lengths = net.length_m.copy()
+        lengths[same] = np.minimum(lengths[same], length)
+        network = net.with_arrays(length_m=lengths)
+    else:
+        network = net.with_arrays(edge_u=np.r_[net.edge_u, lo].astype(np.int64),
+                                  edge_v=np.r_[net.edge_v, hi].astype(np.int64),
+                                  length_m=np.r_[net.length_m, length])
+    return replace(walk, network=network), (u, v, length)
+
+
+def _find_building(buildings: gpd.GeoDataFrame, ch: Change) -> int:
+    if ch.building_id is not None:
+        hit = np.nonzero(building_ids(buildings) == ch.building_id)[0]
+        if not hit.size:
+            raise InputError(
+                f"CHANGES {ch.label}: building_id {ch.building_id!r} is not among the assessment's "
+                "buildings; take an id from buildings.parquet (w<way id> / r<relation id>) or give a point "
+                "inside the building."
+            )
+        return int(hit[0])
+    inside = np.nonzero(shapely.contains_xy(buildings.geometry.values, ch.geometry.x, ch.geometry.y))[0]
+    if not inside.size:
+        raise InputError(
+            f"CHANGES {ch.label}: the point lies in no mapped building; move it inside the building or give "
+            "its 'building_id'."
+        )
+    return int(inside[0])
+
+
+def _add_floor(buildings: gpd.GeoDataFrame, ch: Change, params: Any) -> tuple[gpd.GeoDataFrame, dict]:
+    row = gpd.GeoDataFrame(
+        {"osm_type": ["scenario"], "osm_id": np.array([ch.index], np.int64), "building": ["scenario"],
+         "name": [ch.name], "use": [ch.use], "use_source": ["scenario"], "footprint_m2": [0.0],
+         "levels": [1.0], "levels_source": ["scenario"], "floor_area_m2": [float(ch.floor_area_m2)]},
+        geometry=[ch.geometry], crs=buildings.crs,
+    )
+    row = estimate_jobs_residents(row, params)
+    if "occupancy" in buildings.columns:
+        row["occupancy"] = 1.0
+    out = gpd.GeoDataFrame(pd.concat([buildings, row[[c for c in row.columns if c in buildings.columns]]],
+                                     ignore_index=True), crs=buildings.crs)
+    return out, {"feature": ch.index, "action": "add", "use": ch.use, "floor_area_m2": ch.floor_area_m2,
+                 "building_id": f"s{ch.index}", "jobs": round(float(row["jobs"].iloc[0]), 1),
+                 "residents": round(float(row["residents"].iloc[0]), 1), "name": ch.name}
+
+
+def _change_use(buildings: gpd.GeoDataFrame, ch: Change, params: Any) -> tuple[gpd.GeoDataFrame, dict]:
+    i = _find_building(buildings, ch)
+    out = buildings.copy()
+    if "occupancy" not in out.columns:
+        out["occupancy"] = 1.0
+        out["gross_floor_area_m2"] = out["floor_area_m2"].to_numpy(np.float64)
+    before = out.iloc[i]
+    gross = float(before["gross_floor_area_m2"])
+    changed = out.iloc[[i]].copy()
+    changed["use"], changed["use_source"] = ch.use, "scenario"
+    changed["floor_area_m2"] = gross * float(ch.occupancy)
+    changed["occupancy"] = float(ch.occupancy)
+    changed = estimate_jobs_residents(changed, params)
+    for col in ("use", "use_source", "floor_area_m2", "occupancy", "residential_floor_m2", "jobs",
+                "residents"):
+        out.iloc[i, out.columns.get_loc(col)] = changed[col].iloc[0]
+    return out, {
+        "feature": ch.index, "action": "change_use", "building_id": str(building_ids(out.iloc[[i]])[0]),
+        "use_before": str(before["use"]), "use": ch.use, "occupancy_before": float(before["occupancy"]),
+        "occupancy": ch.occupancy, "floor_area_m2": round(gross, 1),
+        "jobs_before": round(float(before["jobs"]), 1), "jobs": round(float(changed["jobs"].iloc[0]), 1),
+        "residents_before": round(float(before["residents"]), 1),
+        "residents": round(float(changed["residents"].iloc[0]), 1), "name": ch.name,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Re-evaluation
+# --------------------------------------------------------------------------------------------------
+
+
+def evaluate(st: Stages, applied: Applied, *, incremental: bool = True) -> Evaluation:
+    """The stage results after the changes.
+
+    ``incremental=False`` re-runs every stage after the change on the whole network (the
+    reference); ``incremental=True`` recomputes only what the changes reach (module docstring).
+    Both end in the same figures.
+    """
+    timings: dict[str, float] = {}
+    clock = _clock(timings)
+    req, walk = st.req, applied.walk
+    sha = (st.summary.get("provenance") or {}).get("extract_sha256")
+    if not incremental:
+        acc = clock("access_s", accessibility, req, walk)
+        sc = clock("score_s", scores, req, walk, acc)
+        buildings = st.pop.buildings if applied.buildings is None else applied.buildings
+        pop = clock("population_s", population_from_buildings, req, st.pop.features, buildings, sc)
+        quality = clock("quality_s", data_quality, req, st.ext, walk, sc, pop)
+        dg = clock("indices_s", diagnosis, req, walk, acc, sc, pop, quality, None, st.collab)
+        summary = build_summary(req, st.ext, walk, sc, pop, quality, dg, extract_sha256=sha)
+        return Evaluation(walk, acc, sc, pop, quality, dg, summary, timings, walk.network.n_nodes,
+                          len(sc.cells))
+    acc, affected = clock("access_s", _local_access, st, applied)
+    sc, cells_touched = clock("score_s", _local_scores, st, applied, acc, affected)
+    pop = st.pop
+    same_cells = len(sc.cells) == len(st.sc.cells) and np.array_equal(
+        sc.cells["n_nodes"].to_numpy() > 0, st.sc.cells["n_nodes"].to_numpy() > 0)
+    if applied.buildings is not None or not same_cells:
+        buildings = st.pop.buildings if applied.buildings is None else applied.buildings
+        pop = clock("population_s", population_from_buildings, req, st.pop.features, buildings, sc)
+    quality = clock("quality_s", data_quality, req, st.ext, walk, sc, pop)
+    values, reach = clock("indicators_s", _local_indicators, st, applied, acc, sc, pop, affected)
+    dg = clock("indices_s", diagnosis_from_indicators, req, walk, sc, pop, quality, values, reach, st.collab)
+    summary = build_summary(req, st.ext, walk, sc, pop, quality, dg, extract_sha256=sha)
+    return Evaluation(walk, acc, sc, pop, quality, dg, summary, timings, int(affected.sum()), cells_touched)
+
+
+def _clock(timings: dict[str, float]) -> Any:
+    def run(key: str, stage: Any, *args: Any) -> Any:
+        t = time.perf_counter()
+        out = stage(*args)
+        timings[key] = timings.get(key, 0.0) + time.perf_counter() - t
+        return out
+    return run
+
+
+def _graph(network: Any) -> csr_matrix:
+    indptr, indices, weights = network.csr()
+    w = np.where(weights > 0, weights, 1e-9)  # a zero-length edge would vanish from a sparse matrix
+    return csr_matrix((w, indices, indptr), shape=(network.n_nodes, network.n_nodes))
+
+
+def _within(network: Any, sources: np.ndarray, limit_m: float) -> np.ndarray:
+    """Network metres from the nearest of ``sources`` to every node (inf beyond ``limit_m``)."""
+    if len(sources) == 0:
+        return np.full(network.n_nodes, np.inf)
+    return np.asarray(dijkstra(_graph(network), directed=True, indices=np.asarray(sources), min_only=True,
+                               limit=limit_m))
+
+
+def _local_access(st: Stages, applied: Applied) -> tuple[Access, np.ndarray]:
+    """k-nearest lists of the nodes within the search radius of a change, on the sub-network within
+    twice the radius (every path of at most the radius from such a node stays inside it)."""
+    walk, settings = applied.walk, st.req.settings
+    net, n_old = walk.network, st.walk.network.n_nodes
+    dists = {k: _pad(v, net.n_nodes) for k, v in st.acc.distances.items()}
+    radius = settings.max_distance_m
+    dist = _within(net, applied.seeds, 2 * radius + 2 * _SLACK_M)
+    affected = dist <= radius + _SLACK_M
+    affected[n_old:] = True
+    if not affected.any() or not applied.categories:
+        return Access(dists), affected
+    ball = np.nonzero(np.isfinite(dist) | (np.arange(net.n_nodes) >= n_old))[0]
+    pos = np.full(net.n_nodes, -1, np.int64)
+    pos[ball] = np.arange(ball.size)
+    inner = (pos[net.edge_u] >= 0) & (pos[net.edge_v] >= 0)
+    indptr, indices, weights = csr_from_edges(ball.size, pos[net.edge_u[inner]], pos[net.edge_v[inner]],
+                                              net.length_m[inner])
+    joined = walk.joined
+    src = pos[joined["node_index"].to_numpy(np.int64)]
+    cat = joined["category"].astype(str).to_numpy()
+    use = (src >= 0) & np.isin(cat, applied.categories)
+    sub = k_nearest_by_category(
+        indptr, indices, weights, src[use], cat[use], joined["offset_m"].to_numpy(np.float64)[use],
+        applied.categories, k=settings.k, max_distance_m=radius,
+        source_id=joined["amenity_id"].to_numpy()[use],
+    )
+    rows = pos[affected]
+    for key in applied.categories:
+        dists[key][affected] = sub[key][rows]
+    return Access(dists), affected
+
+
+def _pad(a: np.ndarray, n: int) -> np.ndarray:
+    out = np.full((n, a.shape[1]), np.nan)
+    out[: a.shape[0]] = a
+    return out
+
+
+def _node_measures(req: Any, dists: dict[str, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Score and the cell-averaged columns (shares within the coverage walk, category scores) of nodes."""
+    settings = req.settings
+    sub = {k: d[rows] for k, d in dists.items()}
+    cat_scores = category_scores(sub, settings)
+    score = life_convenience(cat_scores, settings)
+    cols = {}
+    for key in settings.category_keys:
+        cols[share_column(key, settings.coverage_minutes)] = (
+            sub[key][:, 0] <= settings.coverage_distance_m).astype(np.float64)
+        cols[f"score_{key}"] = cat_scores[key]
+    return score, cols
+
+
+def _local_scores(st: Stages, applied: Applied, acc: Access, affected: np.ndarray) -> tuple[Scores, int]:
+    """Scores of the affected nodes, means of their cells; the park's figures again."""
+    req, walk, settings = st.req, applied.walk, st.req.settings
+    net, n_old = walk.network, st.walk.network.n_nodes
+    h3_ids = st.sc.cells["h3"].to_numpy()
+    if not np.isin(walk.node_cells[n_old:], h3_ids).all():  # a node in a cell the grid lacks: whole stage
+        sc = scores(req, walk, acc)
+        return sc, len(sc.cells)
+    nodes = st.sc.nodes
+    if net.n_nodes > n_old:
+        new = slice(n_old, net.n_nodes)
+        extra = gpd.GeoDataFrame(
+            {"node_id": net.node_id[new], "lon": net.lon[new], "lat": net.lat[new],
+             "score": np.nan, "in_park": shapely.contains_xy(req.area.park, net.lon[new], net.lat[new])},
+            geometry=gpd.points_from_xy(net.lon[new], net.lat[new]), crs=4326,
+        )
+        nodes = gpd.GeoDataFrame(pd.concat([nodes, extra], ignore_index=True), crs=4326)
+    else:
+        nodes = nodes.copy()
+    rows = np.nonzero(affected)[0]
+    score, _ = _node_measures(req, acc.distances, rows)
+    updates = {"score": score}
+    for key in settings.category_keys:
+        for i in range(settings.k):
+            updates[f"dist_{key}_{i + 1}"] = acc.distances[key][rows, i]
+    for col, vals in updates.items():
+        nodes.iloc[rows, nodes.columns.get_loc(col)] = vals
+    touched = pd.unique(walk.node_cells[rows])
+    in_touched = np.nonzero(np.isin(walk.node_cells, touched))[0]
+    t_score, t_cols = _node_measures(req, acc.distances, in_touched)
+    frame = pd.DataFrame({"score": t_score, **t_cols})
+    frame["h3"] = walk.node_cells[in_touched]
+    means = frame.groupby("h3")[[c for c in frame.columns if c != "h3"]].mean()
+    counts = frame.groupby("h3").size()
+    cells = st.sc.cells.copy()
+    at = pd.Index(h3_ids).get_indexer(means.index)
+    cells.iloc[at, cells.columns.get_loc("n_nodes")] = counts.reindex(means.index).to_numpy(np.int64)
+    for col in means.columns:
+        cells.iloc[at, cells.columns.get_loc(col)] = means[col].to_numpy(np.float64)
+    return park_scores(req, walk, acc, nodes, cells), int(len(touched))
+
+
+def _local_indicators(
+    st: Stages, applied: Applied, acc: Access, sc: Scores, pop: Population, affected: np.ndarray
+) -> tuple[pd.DataFrame, Reach]:
+    """The raw indicators per cell after the change: the old ones, with the columns the change
+    reaches computed again (as :func:`parkscope.diagnosis.cell_indicators` computes them)."""
+    walk, settings = applied.walk, st.req.settings
+    net, n_old, cells = walk.network, st.walk.network.n_nodes, sc.cells
+    cover = settings.coverage_distance_m
+    out = st.dg.values.copy()
+    out = out[[c for c in out.columns if not c.startswith("user_")]]
+    area_km2 = cells["area_m2"].to_numpy(dtype=np.float64) / 1e6
+    cells_metric = None
+    pop_changed = pop is not st.pop
+    if pop_changed:
+        cells_metric = cells.geometry.to_crs(net.crs)
+        out["jobs"] = np.asarray(pop.counts["jobs"], float)
+        out["residents"] = np.asarray(pop.counts["residents"], float)
+        out["job_density"] = out["jobs"] / area_km2
+        floors = floor_by_cell(pop.buildings, cells_metric)
+        out["workplace_floor_m2"] = floors["workplace_floor_m2"].to_numpy()
+        out["housing_floor_m2"] = floors["housing_floor_m2"].to_numpy()
+        out["workplace_floor_ratio"] = out["workplace_floor_m2"] / cells["area_m2"].to_numpy()
+        total_floor = out["workplace_floor_m2"] + out["housing_floor_m2"]
+        out["housing_floor_share"] = np.where(total_floor > 0, out["housing_floor_m2"] / total_floor.where(
+            total_floor > 0, 1.0), 0.0)
+        out["resident_density"] = out["residents"] / area_km2
+    reach = st.dg.reach
+    if pop_changed or net.n_nodes > n_old or applied.link_ends.size:
+        reach, sums = _local_reach(st, applied, cells, out, cells_metric)
+        for i, column in enumerate(REACH_COLUMNS):
+            out[f"{column}_15min"] = sums[:, i]
+        jobs, residents = out["jobs_15min"].to_numpy(), out["residents_15min"].to_numpy()
+        out["jobs_housing_ratio_15min"] = np.where(
+            residents > 0, jobs / np.where(residents > 0, residents, 1.0), np.nan)
+        out["jobs_housing_balance"] = jobs_housing_balance(jobs, residents,
+                                                           settings.diagnosis.employment_rate)
+    out["life_convenience"] = cells["score"].to_numpy(dtype=np.float64)
+    for key, category in _FROM_CATEGORY.items():
+        column = f"score_{category}"
+        if column in cells.columns and key in out.columns:
+            out[key] = cells[column].to_numpy(dtype=np.float64)
+    # amenity diversity: mean over a cell's nodes, again for the cells of the affected nodes
+    touched = pd.unique(walk.node_cells[affected])
+    in_touched = np.nonzero(np.isin(walk.node_cells, touched))[0]
+    if in_touched.size:
+        div = amenity_diversity({k: d[in_touched] for k, d in acc.distances.items()}, cover)
+        means = pd.Series(div).groupby(walk.node_cells[in_touched]).mean()
+        at = pd.Index(cells["h3"].to_numpy()).get_indexer(means.index)
+        col = out.columns.get_loc("amenity_diversity")
+        out.iloc[at, col] = means.to_numpy()
+    if applied.link_ends.size:
+        metric = cells_metric if cells_metric is not None else cells.geometry.to_crs(net.crs)
+        inter = intersection_mask(net)
+        out["intersection_density"] = count_in_cells(net.x[inter], net.y[inter], metric) / area_km2
+    return out, reach
+
+
+def _local_reach(st: Stages, applied: Applied, cells: gpd.GeoDataFrame, values: pd.DataFrame,
+                 cells_metric: gpd.GeoSeries | None) -> tuple[Reach, np.ndarray]:
+    """The 15-minute reach sums again for the cells whose walk meets a node whose jobs, residents or
+    sites changed, whose representative node changed, or whose walk a new link may shorten."""
+    walk, settings = applied.walk, st.req.settings
+    net, n_old = walk.network, st.walk.network.n_nodes
+    cover = settings.coverage_distance_m
+    metric = cells_metric if cells_metric is not None else cells.geometry.to_crs(net.crs)
+    h3_ids = cells["h3"].to_numpy()
+    pos = pd.Series(np.arange(len(cells)), index=pd.Index(h3_ids))
+    node_cell_index = pos.reindex(walk.node_cells).fillna(-1).to_numpy(np.int64)
+    rep = (cell_representative_nodes(net, walk.node_cells, h3_ids, metric) if net.n_nodes > n_old
+           else st.dg.reach.rep_nodes)
+    centre = metric.centroid
+    fallback = nearest_nodes(net, centre.x.to_numpy(), centre.y.to_numpy())
+    node_values = np.zeros((net.n_nodes, len(REACH_COLUMNS)))
+    node_values[:, :2] = spread_cell_values(
+        np.column_stack([values["jobs"], values["residents"]]), node_cell_index, fallback)
+    for column, feature in (("firms", "firms"), ("innovation_sites", "innovation")):
+        sites = feature_set(st.pop.features, feature)
+        if len(sites):
+            x, y = representative_xy(sites.geometry.to_crs(net.crs))
+            np.add.at(node_values[:, REACH_COLUMNS.index(column)], nearest_nodes(net, x, y), 1.0)
+    old = _pad(st.dg.reach.node_values, net.n_nodes)
+    old[n_old:] = 0.0
+    changed = np.nonzero((node_values != old).any(axis=1))[0]
+    sources = np.union1d(changed, applied.link_ends)
+    near = _within(net, sources, cover * (1 + 1e-12) + _SLACK_M) <= cover + _SLACK_M
+    old_rep = st.dg.reach.rep_nodes
+    redo = ((rep >= 0) & near[np.maximum(rep, 0)]) | (rep != old_rep)
+    sums = np.column_stack([values[f"{c}_15min"].to_numpy(np.float64) for c in REACH_COLUMNS])
+    rows = np.nonzero(redo)[0]
+    if rows.size:
+        sums[rows] = reach_sums(net, rep[rows], node_values, cover)
+    return Reach(node_values=node_values, rep_nodes=rep), sums

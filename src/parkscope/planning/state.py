@@ -1,0 +1,110 @@
+"""What ``parkscope scenario`` needs of an assessment, kept in its OUTDIR with a schema version.
+
+``assess`` writes ``state.json`` (the manifest: schema name and version, the parkscope version,
+the stages kept) and ``state.pickle`` (the stage results of :mod:`parkscope.pipeline`: the request
+with the user's tables read, the extract's data of the study area, the walk network, the k-nearest
+distances, scores, population, data quality and diagnosis). A scenario reads them back and needs
+neither the extract nor the tables. docs/decisions.md says why a pickle (and what an open format
+would cost); the manifest makes a mismatch a clear error, never a crash inside unpickling.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+from ..errors import InputError
+from ..pipeline import Access, DataQuality, Diagnosis, Extract, Population, Request, Scores, Walk
+
+__all__ = ["MANIFEST", "SCHEMA", "SCHEMA_VERSION", "STATE_FILE", "Stages", "load_stages", "save_stages"]
+
+SCHEMA = "parkscope.stages"
+#: Bump when a stage result's fields change: older OUTDIRs are then refused with "re-run assess".
+SCHEMA_VERSION = 1
+MANIFEST = "state.json"
+STATE_FILE = "state.pickle"
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The stage results of one assessment (what :func:`parkscope.assessment.assess` computed)."""
+
+    req: Request
+    ext: Extract
+    walk: Walk
+    acc: Access
+    sc: Scores
+    pop: Population
+    quality: DataQuality
+    dg: Diagnosis
+    summary: dict[str, Any]
+    collab: dict[str, Any] | None = None
+
+
+def manifest() -> dict[str, Any]:
+    """The manifest written next to the stages (no clock, no hash: the same run writes the same bytes)."""
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "parkscope_version": __version__,
+        "format": "pickle",
+        "file": STATE_FILE,
+        "stages": [f.name for f in fields(Stages)],
+    }
+
+
+def save_stages(stages: Stages, folder: Path) -> None:
+    """Write ``state.json`` and ``state.pickle`` into ``folder`` (an atomic output folder)."""
+    (folder / MANIFEST).write_text(json.dumps(manifest(), indent=2), encoding="utf-8")
+    with (folder / STATE_FILE).open("wb") as fh:
+        pickle.dump(stages, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_stages(outdir: str | Path) -> Stages:
+    """Read the stages an ``assess`` OUTDIR keeps.
+
+    Raises
+    ------
+    InputError
+        OUTDIR is not an assessment, was written before scenarios existed, or by another schema
+        version or parkscope version: the message says to run ``assess`` again.
+    """
+    outdir = Path(outdir)
+    rerun = f"run `parkscope assess … -o {outdir}` again with this parkscope ({__version__})"
+    if not (outdir / "summary.json").is_file():
+        raise InputError(
+            f"{outdir} is not an assessment (no summary.json): give the OUTDIR of `parkscope assess`."
+        )
+    path = outdir / MANIFEST
+    if not path.is_file():
+        raise InputError(
+            f"{outdir} holds no {MANIFEST}: it was written by a parkscope without scenarios; {rerun}."
+        )
+    try:
+        man = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}); {rerun}.") from exc
+    if man.get("schema") != SCHEMA or man.get("schema_version") != SCHEMA_VERSION:
+        raise InputError(
+            f"{outdir} keeps its stages in schema {man.get('schema')!r} version "
+            f"{man.get('schema_version')!r}; "
+            f"this parkscope reads {SCHEMA!r} version {SCHEMA_VERSION}: {rerun}."
+        )
+    if man.get("parkscope_version") != __version__:
+        # a pickle holds classes by name: another release may have moved or changed them
+        raise InputError(
+            f"{outdir} was assessed by parkscope {man.get('parkscope_version')}, this is {__version__}: "
+            f"{rerun}."
+        )
+    try:
+        with (outdir / str(man.get("file", STATE_FILE))).open("rb") as fh:
+            stages = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, AttributeError, ModuleNotFoundError, EOFError) as exc:
+        raise InputError(f"The stages kept in {outdir} cannot be read ({exc}); {rerun}.") from exc
+    if not isinstance(stages, Stages):
+        raise InputError(f"{outdir / STATE_FILE} does not hold parkscope stages; {rerun}.")
+    return stages
