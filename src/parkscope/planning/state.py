@@ -18,9 +18,28 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import InputError
-from ..pipeline import Access, DataQuality, Diagnosis, Extract, Population, Request, Scores, Walk
+from ..pipeline import (
+    Access,
+    DataQuality,
+    Diagnosis,
+    Extract,
+    Population,
+    Request,
+    Scores,
+    Walk,
+    accessibility,
+    build_summary,
+    data_quality,
+    diagnosis,
+    ingest,
+    population,
+    prepare,
+    scores,
+    walk_network,
+)
 
-__all__ = ["MANIFEST", "SCHEMA", "SCHEMA_VERSION", "STATE_FILE", "Stages", "load_stages", "save_stages"]
+__all__ = ["MANIFEST", "SCHEMA", "SCHEMA_VERSION", "STATE_FILE", "Stages", "assess_stages", "load_stages",
+           "save_stages"]
 
 SCHEMA = "parkscope.stages"
 #: Bump when a stage result's fields change: older OUTDIRs are then refused with "re-run assess".
@@ -43,6 +62,21 @@ class Stages:
     dg: Diagnosis
     summary: dict[str, Any]
     collab: dict[str, Any] | None = None
+
+
+def assess_stages(extract: str | Path, **options: Any) -> Stages:
+    """Run every stage of an assessment and keep the results (``options``: those of
+    :func:`parkscope.pipeline.prepare`); what ``assess`` keeps in OUTDIR, without writing it."""
+    req = prepare(extract, **options)
+    ext = ingest(req)
+    walk = walk_network(req, ext)
+    acc = accessibility(req, walk)
+    sc = scores(req, walk, acc)
+    pop = population(req, ext, sc)
+    quality = data_quality(req, ext, walk, sc, pop)
+    dg = diagnosis(req, walk, acc, sc, pop, quality)
+    summary = build_summary(req, ext, walk, sc, pop, quality, dg)
+    return Stages(req, ext, walk, acc, sc, pop, quality, dg, summary)
 
 
 def manifest() -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""Benchmark of planning: incremental vs full re-evaluation of a one-change scenario.
+
+On the whole-Andorra assessment (``--bbox 1.40,42.42,1.79,42.66 --buffer 500``, the extent
+tests/test_data_quality.py uses), one change (default: a new grocery in Andorra la Vella) is
+applied to the kept stages and re-evaluated twice, without writing files: every stage after the
+change on every node (``evaluate(..., incremental=False)``, the reference) and only what the change
+reaches (``incremental=True``). Each is run ``--repeat`` times; the table gives the median seconds
+per step, the speed-up and the largest difference between the two (nodes, cells: must be <= 1e-9;
+summary.json: must be equal).
+
+Rows for the planning solver (plan time and greedy gap against candidates) come from
+``bench/planning_solver.py``: :func:`solver_rows` is the place to add them to this table.
+
+Prints a Markdown table and ends with one ``RESULT`` line.
+
+Usage::
+
+    python bench/planning.py [--change add|remove|floor|link] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from parkscope.planning.changes import parse_changes  # noqa: E402
+from parkscope.planning.scenario import apply_changes, evaluate  # noqa: E402
+from parkscope.planning.state import Stages, assess_stages  # noqa: E402
+
+EXTRACT = ROOT.parent / "shared" / "data" / "osm" / "andorra.osm.pbf"
+BBOX = "1.40,42.42,1.79,42.66"
+CHANGES = {
+    "add": {"geometry": {"type": "Point", "coordinates": [1.5225, 42.5075]},
+            "properties": {"action": "add", "category": "groceries"}},
+    "remove": {"geometry": {"type": "Point", "coordinates": [1.5225, 42.5075]},
+               "properties": {"action": "remove", "category": "dining"}},
+    "floor": {"geometry": {"type": "Point", "coordinates": [1.5340, 42.5100]},
+              "properties": {"action": "add", "use": "homes", "floor_area_m2": 8000}},
+    "link": {"geometry": {"type": "LineString", "coordinates": [[1.5215, 42.5065], [1.5240, 42.5085]]},
+             "properties": {"action": "add_link"}},
+}
+
+
+def stages() -> Stages:
+    """The whole-Andorra assessment's stages (what `assess` keeps in OUTDIR)."""
+    return assess_stages(EXTRACT, bbox=BBOX, buffer_m=500)
+
+
+def max_difference(a, b) -> float:
+    """Largest absolute difference of the numbers of nodes and cells (inf if NaNs disagree)."""
+    worst = 0.0
+    for x, y in ((a.sc.nodes, b.sc.nodes), (a.dg.cells, b.dg.cells)):
+        x = pd.DataFrame(x.drop(columns="geometry")).select_dtypes(include=[np.number, bool]).to_numpy(float)
+        y = pd.DataFrame(y.drop(columns="geometry")).select_dtypes(include=[np.number, bool]).to_numpy(float)
+        if x.shape != y.shape or not np.array_equal(np.isnan(x), np.isnan(y)):
+            return float("inf")
+        d = np.abs(np.nan_to_num(x) - np.nan_to_num(y))
+        worst = max(worst, float(d.max()) if d.size else 0.0)
+    return worst
+
+
+def solver_rows() -> list[str]:
+    """Rows of bench/planning_solver.py (plan time, greedy gap): added there, empty here."""
+    return []
+
+
+def main() -> None:
+    """Time both re-evaluations and print the table and the RESULT line."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--change", choices=sorted(CHANGES), default="add")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    t = time.perf_counter()
+    st = stages()
+    setup = time.perf_counter() - t
+    feature = {"type": "Feature", **CHANGES[args.change]}
+    changes = parse_changes({"features": [feature]}, st.req.settings.category_keys, st.req.area.analysis)
+    applied = apply_changes(st, changes)
+    runs: dict[str, list] = {"full": [], "incremental": []}
+    for _ in range(args.repeat):
+        for name in runs:
+            t = time.perf_counter()
+            ev = evaluate(st, applied, incremental=name == "incremental")
+            runs[name].append((time.perf_counter() - t, ev))
+    med = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+    full, inc = runs["full"][-1][1], runs["incremental"][-1][1]
+    diff = max_difference(full, inc)
+    same_summary = full.summary == inc.summary
+    steps = sorted(set(full.timings) | set(inc.timings))
+    print(f"Whole Andorra: {st.walk.network.n_nodes} nodes, {len(st.sc.cells)} cells; assessment "
+          f"{setup:.1f} s; change: {args.change} ({applied.records[0]}); median of {args.repeat} runs.\n")
+    print("| step | full_s | incremental_s |")
+    print("| --- | --- | --- |")
+    for step in steps:
+        print(f"| {step} | {full.timings.get(step, 0.0):.3f} | {inc.timings.get(step, 0.0):.3f} |")
+    print(f"| **total** | **{med['full']:.3f}** | **{med['incremental']:.3f}** |")
+    for row in solver_rows():
+        print(row)
+    print(f"\nnodes recomputed: {inc.affected_nodes} of {st.walk.network.n_nodes}; cells whose scores were "
+          f"recomputed: {inc.affected_cells} of {len(st.sc.cells)}; max |full - incremental| = {diff:.3g}; "
+          f"summary.json equal: {same_summary}")
+    print(f"RESULT extract=andorra change={args.change} nodes={st.walk.network.n_nodes} "
+          f"full_s={med['full']:.3f} incremental_s={med['incremental']:.3f} "
+          f"speedup={med['full'] / med['incremental']:.1f} max_abs_diff={diff:.3g} "
+          f"summary_equal={same_summary} nodes_recomputed={inc.affected_nodes}")
+
+
+if __name__ == "__main__":
+    main()
