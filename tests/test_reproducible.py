@@ -105,8 +105,9 @@ def test_overwrite_replaces_the_folder_whole(runs, tmp_path):
     (out / "summary.json").write_text("{}")
     assert main([*ARGS, "--overwrite", "-o", str(out)]) == 0
     assert "stale.txt" not in _files(out)
-    assert {k: v for k, v in _files(out).items() if k != "run.json"} == {
-        k: v for k, v in _files(runs[0]).items() if k != "run.json"}
+    assert {k: v for k, v in _files(out).items() if k in PINNED} == {
+        k: v for k, v in _files(runs[0]).items() if k in PINNED}
+    assert sorted(_files(out)) == sorted(_files(runs[0]))
     assert _siblings(out) == ["out"]  # neither the new folder's staging name nor the old one is left
 
 
