@@ -499,15 +499,20 @@ def population_from_buildings(
     return Population(in_area, buildings, (bx, by), counts, sources, park_counts, records, uncovered)
 
 
-def data_quality(req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population) -> DataQuality:
-    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`)."""
+def data_quality(req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population,
+                 measures: pd.DataFrame | None = None) -> DataQuality:
+    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
+
+    ``measures``: the cells' measures (:func:`parkscope.quality.cell_measures`) when the caller has
+    them (a scenario patches the old ones); by default they are measured here."""
     return measure_quality(
-        sc.cells, sc.cells.geometry.to_crs(req.area.crs), walk.network, pop.buildings, pop.building_xy,
+        sc.cells, None if measures is not None else sc.cells.geometry.to_crs(req.area.crs), walk.network,
+        pop.buildings, pop.building_xy,
         walk.located, walk.joined, pop.counts, pop.sources, (ext.outside_share, ext.park_outside_share),
         int(sc.park_nodes.sum()), len(req.settings.categories),
         coverage={kind: pop.records.get(kind, {}).get("coverage_share") for kind in KINDS},
         uncovered=pop.uncovered,
-        errors={kind: estimate_error(kind, pop.sources[kind]) for kind in KINDS},
+        errors={kind: estimate_error(kind, pop.sources[kind]) for kind in KINDS}, measures=measures,
     )
 
 
@@ -741,7 +746,7 @@ def table_coverage(
 
 def measure_quality(
     cells: gpd.GeoDataFrame,
-    cells_metric: gpd.GeoSeries,
+    cells_metric: gpd.GeoSeries | None,
     network: WalkNetwork,
     buildings: gpd.GeoDataFrame,
     building_xy: tuple[np.ndarray, np.ndarray],
@@ -755,17 +760,20 @@ def measure_quality(
     coverage: dict[str, float | None] | None = None,
     errors: dict[str, Any] | None = None,
     uncovered: dict[str, np.ndarray] | None = None,
+    measures: pd.DataFrame | None = None,
 ) -> DataQuality:
     """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
 
     ``outside_extract`` is the share of the study area and of the park outside the extract's data;
-    ``uncovered`` marks, per quantity, the cells beyond the reach of the user's table.
+    ``uncovered`` marks, per quantity, the cells beyond the reach of the user's table; ``measures``,
+    when given, are the cells' measures already taken (``cells_metric`` is then not used).
     """
     first = ~joined["amenity_id"].duplicated().to_numpy()
     ax = shapely.get_x(amen.geometry.values)[first]
     ay = shapely.get_y(amen.geometry.values)[first]
     footprint = buildings["footprint_m2"].to_numpy(np.float64) if len(buildings) else np.zeros(0)
-    measures = cell_measures(cells_metric, network, building_xy, footprint, (ax, ay))
+    if measures is None:
+        measures = cell_measures(cells_metric, network, building_xy, footprint, (ax, ay))
     levels_share = float((buildings["levels_source"] != "default").mean()) if len(buildings) else 0.0
     coverage, errors = coverage or {}, errors or {}
     build_q = buildings_quality(measures, levels_share, len(buildings))

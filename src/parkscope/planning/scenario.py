@@ -34,6 +34,7 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from .._kernels import csr_from_edges
 from ..access import k_nearest_by_category
@@ -41,7 +42,6 @@ from ..amenities import join_to_network
 from ..diagnosis import (
     REACH_COLUMNS,
     Reach,
-    cell_representative_nodes,
     floor_by_cell,
     jobs_housing_balance,
     spread_cell_values,
@@ -56,6 +56,7 @@ from ..indicators import (
     nearest_nodes,
     reach_sums,
     representative_xy,
+    sum_in_cells,
 )
 from ..pipeline import (
     Access,
@@ -73,6 +74,7 @@ from ..pipeline import (
     scores,
 )
 from ..population import estimate_jobs_residents
+from ..quality import bounds
 from ..score import category_scores, life_convenience
 from ..vocabulary import share_column
 from .changes import SNAP_M, Change
@@ -355,7 +357,6 @@ def evaluate(st: Stages, applied: Applied, *, incremental: bool = True) -> Evalu
     timings: dict[str, float] = {}
     clock = _clock(timings)
     req, walk = st.req, applied.walk
-    sha = (st.summary.get("provenance") or {}).get("extract_sha256")
     if not incremental:
         acc = clock("access_s", accessibility, req, walk)
         sc = clock("score_s", scores, req, walk, acc)
@@ -363,7 +364,7 @@ def evaluate(st: Stages, applied: Applied, *, incremental: bool = True) -> Evalu
         pop = clock("population_s", population_from_buildings, req, st.pop.features, buildings, sc)
         quality = clock("quality_s", data_quality, req, st.ext, walk, sc, pop)
         dg = clock("indices_s", diagnosis, req, walk, acc, sc, pop, quality, None, st.collab)
-        summary = build_summary(req, st.ext, walk, sc, pop, quality, dg, extract_sha256=sha)
+        summary = clock("summary_s", _summary, st, walk, sc, pop, quality, dg)
         return Evaluation(walk, acc, sc, pop, quality, dg, summary, timings, walk.network.n_nodes,
                           len(sc.cells))
     acc, affected = clock("access_s", _local_access, st, applied)
@@ -374,11 +375,17 @@ def evaluate(st: Stages, applied: Applied, *, incremental: bool = True) -> Evalu
     if applied.buildings is not None or not same_cells:
         buildings = st.pop.buildings if applied.buildings is None else applied.buildings
         pop = clock("population_s", population_from_buildings, req, st.pop.features, buildings, sc)
-    quality = clock("quality_s", data_quality, req, st.ext, walk, sc, pop)
+    measures = clock("quality_s", _local_measures, st, applied, pop, sc)
+    quality = clock("quality_s", data_quality, req, st.ext, walk, sc, pop, measures)
     values, reach = clock("indicators_s", _local_indicators, st, applied, acc, sc, pop, affected)
     dg = clock("indices_s", diagnosis_from_indicators, req, walk, sc, pop, quality, values, reach, st.collab)
-    summary = build_summary(req, st.ext, walk, sc, pop, quality, dg, extract_sha256=sha)
+    summary = clock("summary_s", _summary, st, walk, sc, pop, quality, dg)
     return Evaluation(walk, acc, sc, pop, quality, dg, summary, timings, int(affected.sum()), cells_touched)
+
+
+def _summary(st: Stages, walk: Walk, sc: Scores, pop: Population, quality: Any, dg: Diagnosis) -> dict:
+    sha = (st.summary.get("provenance") or {}).get("extract_sha256")  # OUTDIR alone: no extract to read
+    return build_summary(st.req, st.ext, walk, sc, pop, quality, dg, extract_sha256=sha)
 
 
 def _clock(timings: dict[str, float]) -> Any:
@@ -499,6 +506,54 @@ def _local_scores(st: Stages, applied: Applied, acc: Access, affected: np.ndarra
     return park_scores(req, walk, acc, nodes, cells), int(len(touched))
 
 
+def _local_measures(st: Stages, applied: Applied, pop: Population, sc: Scores) -> pd.DataFrame | None:
+    """The cells' data measures (:func:`parkscope.quality.cell_measures`) after the change: street
+    length moved with the edges that changed, buildings added, amenity points counted again."""
+    old, net, old_net = st.quality.cell_measures, applied.walk.network, st.walk.network
+    if len(sc.cells) != len(st.sc.cells):
+        return None  # the grid changed: measure it all
+    out = old.copy()
+    metric = sc.cells.geometry.to_crs(net.crs)
+    area_km2 = out["area_km2"].to_numpy()
+
+    def edges(n: Any) -> pd.DataFrame:
+        return pd.DataFrame({"u": n.node_id[n.edge_u], "v": n.node_id[n.edge_v], "length_m": n.length_m,
+                             "mx": 0.5 * (n.x[n.edge_u] + n.x[n.edge_v]),
+                             "my": 0.5 * (n.y[n.edge_u] + n.y[n.edge_v])})
+
+    if net is not old_net and (net.n_edges != old_net.n_edges or net.n_nodes != old_net.n_nodes
+                               or not np.array_equal(net.length_m, old_net.length_m)):
+        both = edges(old_net).merge(edges(net), how="outer", indicator=True)
+        gone, new = both[both["_merge"] == "left_only"], both[both["_merge"] == "right_only"]
+
+        def km(e: pd.DataFrame) -> np.ndarray:
+            x, y = e["mx"].to_numpy(), e["my"].to_numpy()
+            return sum_in_cells(x, y, e["length_m"].to_numpy() / 1e3, metric)
+
+        street = out["street_km"].to_numpy() - km(gone) + km(new)
+        street = np.maximum(street, 0.0)
+        out["street_km"] = street
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["street_km_per_km2"] = np.where(area_km2 > 0, street / area_km2, 0.0)
+        built_up = bounds()["cells"]["built_up_street_km_per_km2"]
+        out["built_up"] = out["street_km_per_km2"].to_numpy() >= built_up
+    n_old = len(st.pop.buildings)
+    if pop is not st.pop and len(pop.buildings) > n_old:
+        bx, by = pop.building_xy
+        fp = pop.buildings["footprint_m2"].to_numpy(np.float64)[n_old:]
+        bx, by = bx[n_old:], by[n_old:]
+        out["buildings"] = out["buildings"].to_numpy() + sum_in_cells(bx, by, None, metric)
+        footprint = out["footprint_m2"].to_numpy() + sum_in_cells(bx, by, fp, metric)
+        out["footprint_m2"] = footprint
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["footprint_share"] = np.where(area_km2 > 0, footprint / (area_km2 * 1e6), 0.0)
+    joined, located = applied.walk.joined, applied.walk.located
+    first = ~joined["amenity_id"].duplicated().to_numpy()
+    out["amenities"] = sum_in_cells(shapely.get_x(located.geometry.values)[first],
+                                    shapely.get_y(located.geometry.values)[first], None, metric)
+    return out
+
+
 def _local_indicators(
     st: Stages, applied: Applied, acc: Access, sc: Scores, pop: Population, affected: np.ndarray
 ) -> tuple[pd.DataFrame, Reach]:
@@ -559,32 +614,62 @@ def _local_indicators(
 def _local_reach(st: Stages, applied: Applied, cells: gpd.GeoDataFrame, values: pd.DataFrame,
                  cells_metric: gpd.GeoSeries | None) -> tuple[Reach, np.ndarray]:
     """The 15-minute reach sums again for the cells whose walk meets a node whose jobs, residents or
-    sites changed, whose representative node changed, or whose walk a new link may shorten."""
+    sites changed, whose representative node changed, or whose walk a new link may shorten.
+
+    Node values as :func:`parkscope.diagnosis.cell_indicators` spreads them; only a new node can take
+    a cell's representative node (when strictly nearer its centre) or a site (when nearest to it)."""
     walk, settings = applied.walk, st.req.settings
     net, n_old = walk.network, st.walk.network.n_nodes
     cover = settings.coverage_distance_m
-    metric = cells_metric if cells_metric is not None else cells.geometry.to_crs(net.crs)
     h3_ids = cells["h3"].to_numpy()
     pos = pd.Series(np.arange(len(cells)), index=pd.Index(h3_ids))
     node_cell_index = pos.reindex(walk.node_cells).fillna(-1).to_numpy(np.int64)
-    rep = (cell_representative_nodes(net, walk.node_cells, h3_ids, metric) if net.n_nodes > n_old
-           else st.dg.reach.rep_nodes)
-    centre = metric.centroid
-    fallback = nearest_nodes(net, centre.x.to_numpy(), centre.y.to_numpy())
+    tree: list[cKDTree] = []
+
+    def nearest(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if not tree:
+            tree.append(cKDTree(np.column_stack([net.x, net.y])))
+        return tree[0].query(np.column_stack([x, y]))[1].astype(np.int64)
+
+    def centres(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        geoms = (cells_metric.iloc[idx] if cells_metric is not None
+                 else cells.geometry.iloc[idx].to_crs(net.crs)).values
+        c = shapely.centroid(geoms)
+        return shapely.get_x(c), shapely.get_y(c)
+
+    old_rep = st.dg.reach.rep_nodes
+    rep = old_rep.copy()
+    new_nodes = np.arange(n_old, net.n_nodes)
+    if new_nodes.size:
+        own = node_cell_index[new_nodes]
+        inside = own >= 0
+        cx, cy = centres(own[inside])
+        for p, c, x, y in zip(new_nodes[inside], own[inside], cx, cy, strict=True):
+            d2 = (net.x[p] - x) ** 2 + (net.y[p] - y) ** 2
+            r = rep[c]
+            if r < 0 or d2 < (net.x[r] - x) ** 2 + (net.y[r] - y) ** 2:
+                rep[c] = p
+    counts = np.bincount(node_cell_index[node_cell_index >= 0], minlength=len(cells))
+    cell_values = np.column_stack([values["jobs"], values["residents"]])
+    fallback = np.zeros(len(cells), dtype=np.int64)
+    empty = np.nonzero((counts == 0) & (cell_values.sum(axis=1) != 0))[0]
+    if empty.size:
+        fallback[empty] = nearest(*centres(empty))
     node_values = np.zeros((net.n_nodes, len(REACH_COLUMNS)))
-    node_values[:, :2] = spread_cell_values(
-        np.column_stack([values["jobs"], values["residents"]]), node_cell_index, fallback)
-    for column, feature in (("firms", "firms"), ("innovation_sites", "innovation")):
-        sites = feature_set(st.pop.features, feature)
-        if len(sites):
-            x, y = representative_xy(sites.geometry.to_crs(net.crs))
-            np.add.at(node_values[:, REACH_COLUMNS.index(column)], nearest_nodes(net, x, y), 1.0)
+    node_values[:, :2] = spread_cell_values(cell_values, node_cell_index, fallback)
+    if new_nodes.size:  # a new node may be the nearest to a firm or an innovation site
+        for column, feature in (("firms", "firms"), ("innovation_sites", "innovation")):
+            sites = feature_set(st.pop.features, feature)
+            if len(sites):
+                x, y = representative_xy(sites.geometry.to_crs(net.crs))
+                np.add.at(node_values[:, REACH_COLUMNS.index(column)], nearest(x, y), 1.0)
+    else:
+        node_values[:, 2:] = st.dg.reach.node_values[:, 2:]
     old = _pad(st.dg.reach.node_values, net.n_nodes)
     old[n_old:] = 0.0
     changed = np.nonzero((node_values != old).any(axis=1))[0]
     sources = np.union1d(changed, applied.link_ends)
     near = _within(net, sources, cover * (1 + 1e-12) + _SLACK_M) <= cover + _SLACK_M
-    old_rep = st.dg.reach.rep_nodes
     redo = ((rep >= 0) & near[np.maximum(rep, 0)]) | (rep != old_rep)
     sums = np.column_stack([values[f"{c}_15min"].to_numpy(np.float64) for c in REACH_COLUMNS])
     rows = np.nonzero(redo)[0]
