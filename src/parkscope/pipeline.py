@@ -38,6 +38,7 @@ from .diagnosis import (
     Reach,
     cell_indicators,
     diagnose_cells,
+    park_cover_measures,
     park_integration,
     park_measures,
     verdict_within_error,
@@ -197,6 +198,7 @@ class Diagnosis:
     five_park: Mapping[str, Any]
     cells: gpd.GeoDataFrame  # the score cells with the indicators, diagnosis and data measures
     collaboration: Mapping[str, Any] | None = None  # the park in its collaboration network
+    park_cover: Mapping[str, float | None] | None = None  # diagnosis.park_cover_measures (features only)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -557,9 +559,11 @@ def diagnosis(
 def diagnosis_from_indicators(
     req: Request, walk: Walk, sc: Scores, pop: Population, quality: DataQuality, values: pd.DataFrame,
     reach: Reach, collab: Mapping[str, Any] | None = None,
+    park_cover: Mapping[str, float | None] | None = None,
 ) -> Diagnosis:
     """The diagnosis from the raw indicators per cell (the rest of :func:`diagnosis`; a scenario
-    that updated the indicators of the cells a change reaches calls it directly)."""
+    that updated the indicators of the cells a change reaches calls it directly, with the
+    ``park_cover`` measures it kept: they rest on the features alone)."""
     area, settings, network, cells = req.area, req.settings, walk.network, sc.cells
     cover = settings.coverage_distance_m
     values = values.copy()
@@ -582,9 +586,11 @@ def diagnosis_from_indicators(
         {kind: (quality.layers[kind].measures.get("error_factor") or 1.0) for kind in KINDS},
     )
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
+    if park_cover is None:
+        park_cover = park_cover_measures(pop.features, park_m, network.crs)
     measures = park_measures(
         park_m, cells, values, network, in_catchment, reach, pop.features, pop.buildings, integration,
-        sc.park_score, settings.diagnosis, quality=quality,
+        sc.park_score, settings.diagnosis, quality=quality, cover_measures=park_cover,
     )
     user_values = dict(req.park_data)
     from_network = collab is not None and "cooperation_agreements" not in user_values
@@ -605,7 +611,7 @@ def diagnosis_from_indicators(
         geometry="geometry",
         crs=cells.crs,
     )
-    return Diagnosis(values, reach, diag, integration, five_park, full, collab)
+    return Diagnosis(values, reach, diag, integration, five_park, full, collab, park_cover)
 
 
 def build_summary(

@@ -347,12 +347,60 @@ def _change_use(buildings: gpd.GeoDataFrame, ch: Change, params: Any) -> tuple[g
 # --------------------------------------------------------------------------------------------------
 
 
-def evaluate(st: Stages, applied: Applied, *, incremental: bool = True) -> Evaluation:
+@dataclass(frozen=True)
+class Base:
+    """What every evaluation of one kept assessment needs and no change alters: derived once.
+
+    Attributes
+    ----------
+    cells_metric : GeoSeries
+        The cells in the study area's metric CRS.
+    centre_x, centre_y : ndarray
+        Their centroids there.
+    sites : dict
+        ``firms`` / ``innovation_sites`` -> (x, y) of the sites of the diagnosis (metric).
+    node_cell : ndarray of int
+        Position of each node's cell in the cells (-1: none), for the assessment's nodes.
+    """
+
+    cells_metric: gpd.GeoSeries
+    centre_x: np.ndarray
+    centre_y: np.ndarray
+    sites: dict[str, tuple[np.ndarray, np.ndarray]]
+    node_cell: np.ndarray
+
+
+def prepare_base(st: Stages) -> Base:
+    """Derive the :class:`Base` of a kept assessment (once per OUTDIR, before its scenarios)."""
+    cells, crs = st.sc.cells, st.walk.network.crs
+    metric = cells.geometry.to_crs(crs)
+    centre = shapely.centroid(metric.values)
+    sites = {}
+    for column, feature in (("firms", "firms"), ("innovation_sites", "innovation")):
+        found = feature_set(st.pop.features, feature)
+        xy = representative_xy(found.geometry.to_crs(crs)) if len(found) else (np.zeros(0), np.zeros(0))
+        sites[column] = (np.asarray(xy[0], np.float64), np.asarray(xy[1], np.float64))
+    node_cell = pd.Index(cells["h3"].to_numpy()).get_indexer(st.walk.node_cells).astype(np.int64)
+    return Base(metric, shapely.get_x(centre), shapely.get_y(centre), sites, node_cell)
+
+
+def _node_cell(base: Base, st: Stages, walk: Walk) -> np.ndarray:
+    """Cell position of every node of ``walk`` (the assessment's nodes, then the new ones)."""
+    n_old = st.walk.network.n_nodes
+    if walk.network.n_nodes == n_old:
+        return base.node_cell
+    new = pd.Index(st.sc.cells["h3"].to_numpy()).get_indexer(walk.node_cells[n_old:]).astype(np.int64)
+    return np.concatenate([base.node_cell, new])
+
+
+def evaluate(st: Stages, applied: Applied, *, incremental: bool = True, base: Base | None = None
+             ) -> Evaluation:
     """The stage results after the changes.
 
     ``incremental=False`` re-runs every stage after the change on the whole network (the
     reference); ``incremental=True`` recomputes only what the changes reach (module docstring).
-    Both end in the same figures.
+    Both end in the same figures. ``base`` (:func:`prepare_base`) is derived here when not given;
+    a caller evaluating many scenarios of one assessment derives it once.
     """
     timings: dict[str, float] = {}
     clock = _clock(timings)
@@ -367,18 +415,24 @@ def evaluate(st: Stages, applied: Applied, *, incremental: bool = True) -> Evalu
         summary = clock("summary_s", _summary, st, walk, sc, pop, quality, dg)
         return Evaluation(walk, acc, sc, pop, quality, dg, summary, timings, walk.network.n_nodes,
                           len(sc.cells))
+    if not np.isin(walk.node_cells[st.walk.network.n_nodes:], st.sc.cells["h3"].to_numpy()).all():
+        return evaluate(st, applied, incremental=False)  # a new node in a cell the grid lacks: all again
+    if base is None:
+        base = clock("base_s", prepare_base, st)
+    node_cell = _node_cell(base, st, walk)
     acc, affected = clock("access_s", _local_access, st, applied)
-    sc, cells_touched = clock("score_s", _local_scores, st, applied, acc, affected)
+    sc, cells_touched = clock("score_s", _local_scores, st, applied, acc, affected, node_cell)
     pop = st.pop
-    same_cells = len(sc.cells) == len(st.sc.cells) and np.array_equal(
-        sc.cells["n_nodes"].to_numpy() > 0, st.sc.cells["n_nodes"].to_numpy() > 0)
-    if applied.buildings is not None or not same_cells:
+    if applied.buildings is not None or not np.array_equal(sc.cells["n_nodes"].to_numpy() > 0,
+                                                           st.sc.cells["n_nodes"].to_numpy() > 0):
         buildings = st.pop.buildings if applied.buildings is None else applied.buildings
         pop = clock("population_s", population_from_buildings, req, st.pop.features, buildings, sc)
-    measures = clock("quality_s", _local_measures, st, applied, pop, sc)
+    measures = clock("quality_s", _local_measures, st, applied, pop, base)
     quality = clock("quality_s", data_quality, req, st.ext, walk, sc, pop, measures)
-    values, reach = clock("indicators_s", _local_indicators, st, applied, acc, sc, pop, affected)
-    dg = clock("indices_s", diagnosis_from_indicators, req, walk, sc, pop, quality, values, reach, st.collab)
+    values, reach = clock("indicators_s", _local_indicators, st, applied, acc, sc, pop, affected, base,
+                          node_cell)
+    dg = clock("indices_s", diagnosis_from_indicators, req, walk, sc, pop, quality, values, reach, st.collab,
+               st.dg.park_cover)
     summary = clock("summary_s", _summary, st, walk, sc, pop, quality, dg)
     return Evaluation(walk, acc, sc, pop, quality, dg, summary, timings, int(affected.sum()), cells_touched)
 
@@ -464,73 +518,85 @@ def _node_measures(req: Any, dists: dict[str, np.ndarray], rows: np.ndarray) -> 
     return score, cols
 
 
-def _local_scores(st: Stages, applied: Applied, acc: Access, affected: np.ndarray) -> tuple[Scores, int]:
+def _local_scores(st: Stages, applied: Applied, acc: Access, affected: np.ndarray, node_cell: np.ndarray
+                  ) -> tuple[Scores, int]:
     """Scores of the affected nodes, means of their cells; the park's figures again."""
     req, walk, settings = st.req, applied.walk, st.req.settings
     net, n_old = walk.network, st.walk.network.n_nodes
-    h3_ids = st.sc.cells["h3"].to_numpy()
-    if not np.isin(walk.node_cells[n_old:], h3_ids).all():  # a node in a cell the grid lacks: whole stage
-        sc = scores(req, walk, acc)
-        return sc, len(sc.cells)
-    nodes = st.sc.nodes
-    if net.n_nodes > n_old:
-        new = slice(n_old, net.n_nodes)
-        extra = gpd.GeoDataFrame(
-            {"node_id": net.node_id[new], "lon": net.lon[new], "lat": net.lat[new],
-             "score": np.nan, "in_park": shapely.contains_xy(req.area.park, net.lon[new], net.lat[new])},
-            geometry=gpd.points_from_xy(net.lon[new], net.lat[new]), crs=4326,
-        )
-        nodes = gpd.GeoDataFrame(pd.concat([nodes, extra], ignore_index=True), crs=4326)
-    else:
-        nodes = nodes.copy()
+    if not affected.any() and walk.joined is st.walk.joined:  # no amenity and no node changed
+        return st.sc, 0
+    old = st.sc.nodes
     rows = np.nonzero(affected)[0]
     score, _ = _node_measures(req, acc.distances, rows)
     updates = {"score": score}
     for key in settings.category_keys:
         for i in range(settings.k):
             updates[f"dist_{key}_{i + 1}"] = acc.distances[key][rows, i]
-    for col, vals in updates.items():
-        nodes.iloc[rows, nodes.columns.get_loc(col)] = vals
-    touched = pd.unique(walk.node_cells[rows])
-    in_touched = np.nonzero(np.isin(walk.node_cells, touched))[0]
+    new = slice(n_old, net.n_nodes)
+    extra = {"node_id": net.node_id[new], "lon": net.lon[new], "lat": net.lat[new],
+             "in_park": shapely.contains_xy(req.area.park, net.lon[new], net.lat[new])}
+    columns = {}
+    for col in old.columns:
+        if col == "geometry":
+            continue
+        values = old[col].to_numpy()
+        if net.n_nodes > n_old:
+            values = np.concatenate([values, extra[col] if col in extra else
+                                     np.full(net.n_nodes - n_old, np.nan, dtype=values.dtype)])
+        elif col in updates:
+            values = values.copy()
+        if col in updates:
+            values[rows] = updates[col]
+        columns[col] = values
+    geometry = old.geometry.values
+    if net.n_nodes > n_old:
+        added = np.asarray(gpd.points_from_xy(net.lon[new], net.lat[new]))
+        geometry = np.concatenate([np.asarray(geometry), added])
+    nodes = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geometry, crs=4326).values, crs=4326)
+    touched_cells = np.unique(node_cell[rows])
+    touched_cells = touched_cells[touched_cells >= 0]
+    mark = np.zeros(len(st.sc.cells), dtype=bool)
+    mark[touched_cells] = True
+    in_touched = np.nonzero((node_cell >= 0) & mark[np.maximum(node_cell, 0)])[0]
     t_score, t_cols = _node_measures(req, acc.distances, in_touched)
     frame = pd.DataFrame({"score": t_score, **t_cols})
-    frame["h3"] = walk.node_cells[in_touched]
-    means = frame.groupby("h3")[[c for c in frame.columns if c != "h3"]].mean()
-    counts = frame.groupby("h3").size()
+    frame["cell"] = node_cell[in_touched]
+    means = frame.groupby("cell")[[c for c in frame.columns if c != "cell"]].mean()
+    counts = frame.groupby("cell").size()
     cells = st.sc.cells.copy()
-    at = pd.Index(h3_ids).get_indexer(means.index)
-    cells.iloc[at, cells.columns.get_loc("n_nodes")] = counts.reindex(means.index).to_numpy(np.int64)
-    for col in means.columns:
-        cells.iloc[at, cells.columns.get_loc(col)] = means[col].to_numpy(np.float64)
-    return park_scores(req, walk, acc, nodes, cells), int(len(touched))
+    at = means.index.to_numpy()
+    for col, vals in (("n_nodes", counts.reindex(means.index).to_numpy(np.int64)),
+                      *((c, means[c].to_numpy(np.float64)) for c in means.columns)):
+        column = cells[col].to_numpy().copy()
+        column[at] = vals
+        cells[col] = column
+    return park_scores(req, walk, acc, nodes, cells), int(touched_cells.size)
 
 
-def _local_measures(st: Stages, applied: Applied, pop: Population, sc: Scores) -> pd.DataFrame | None:
+def _local_measures(st: Stages, applied: Applied, pop: Population, base: Base) -> pd.DataFrame:
     """The cells' data measures (:func:`parkscope.quality.cell_measures`) after the change: street
     length moved with the edges that changed, buildings added, amenity points counted again."""
     old, net, old_net = st.quality.cell_measures, applied.walk.network, st.walk.network
-    if len(sc.cells) != len(st.sc.cells):
-        return None  # the grid changed: measure it all
     out = old.copy()
-    metric = sc.cells.geometry.to_crs(net.crs)
+    metric = base.cells_metric
     area_km2 = out["area_km2"].to_numpy()
-
-    def edges(n: Any) -> pd.DataFrame:
-        return pd.DataFrame({"u": n.node_id[n.edge_u], "v": n.node_id[n.edge_v], "length_m": n.length_m,
-                             "mx": 0.5 * (n.x[n.edge_u] + n.x[n.edge_v]),
-                             "my": 0.5 * (n.y[n.edge_u] + n.y[n.edge_v])})
-
     if net is not old_net and (net.n_edges != old_net.n_edges or net.n_nodes != old_net.n_nodes
                                or not np.array_equal(net.length_m, old_net.length_m)):
-        both = edges(old_net).merge(edges(net), how="outer", indicator=True)
-        gone, new = both[both["_merge"] == "left_only"], both[both["_merge"] == "right_only"]
+        # nodes are only appended, so an edge is the same edge in both when its ends and length are
+        n = net.n_nodes
+        key_old, key_new = old_net.edge_u * n + old_net.edge_v, net.edge_u * n + net.edge_v
+        same_old = pd.Index(key_new).get_indexer(key_old)
+        kept = same_old >= 0
+        kept[kept] = net.length_m[same_old[kept]] == old_net.length_m[kept]
+        came = np.ones(net.n_edges, dtype=bool)
+        came[same_old[kept]] = False
 
-        def km(e: pd.DataFrame) -> np.ndarray:
-            x, y = e["mx"].to_numpy(), e["my"].to_numpy()
-            return sum_in_cells(x, y, e["length_m"].to_numpy() / 1e3, metric)
+        def km(nw: Any, mask: np.ndarray) -> np.ndarray:
+            u, v = nw.edge_u[mask], nw.edge_v[mask]
+            return sum_in_cells(0.5 * (nw.x[u] + nw.x[v]), 0.5 * (nw.y[u] + nw.y[v]), nw.length_m[mask] / 1e3,
+                                metric)
 
-        street = out["street_km"].to_numpy() - km(gone) + km(new)
+        street = out["street_km"].to_numpy() - km(old_net, ~kept) + km(net, came)
         street = np.maximum(street, 0.0)
         out["street_km"] = street
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -555,7 +621,8 @@ def _local_measures(st: Stages, applied: Applied, pop: Population, sc: Scores) -
 
 
 def _local_indicators(
-    st: Stages, applied: Applied, acc: Access, sc: Scores, pop: Population, affected: np.ndarray
+    st: Stages, applied: Applied, acc: Access, sc: Scores, pop: Population, affected: np.ndarray,
+    base: Base, node_cell: np.ndarray,
 ) -> tuple[pd.DataFrame, Reach]:
     """The raw indicators per cell after the change: the old ones, with the columns the change
     reaches computed again (as :func:`parkscope.diagnosis.cell_indicators` computes them)."""
@@ -565,10 +632,9 @@ def _local_indicators(
     out = st.dg.values.copy()
     out = out[[c for c in out.columns if not c.startswith("user_")]]
     area_km2 = cells["area_m2"].to_numpy(dtype=np.float64) / 1e6
-    cells_metric = None
+    cells_metric = base.cells_metric
     pop_changed = pop is not st.pop
     if pop_changed:
-        cells_metric = cells.geometry.to_crs(net.crs)
         out["jobs"] = np.asarray(pop.counts["jobs"], float)
         out["residents"] = np.asarray(pop.counts["residents"], float)
         out["job_density"] = out["jobs"] / area_km2
@@ -582,7 +648,7 @@ def _local_indicators(
         out["resident_density"] = out["residents"] / area_km2
     reach = st.dg.reach
     if pop_changed or net.n_nodes > n_old or applied.link_ends.size:
-        reach, sums = _local_reach(st, applied, cells, out, cells_metric)
+        reach, sums = _local_reach(st, applied, out, base, node_cell)
         for i, column in enumerate(REACH_COLUMNS):
             out[f"{column}_15min"] = sums[:, i]
         jobs, residents = out["jobs_15min"].to_numpy(), out["residents_15min"].to_numpy()
@@ -596,23 +662,22 @@ def _local_indicators(
         if column in cells.columns and key in out.columns:
             out[key] = cells[column].to_numpy(dtype=np.float64)
     # amenity diversity: mean over a cell's nodes, again for the cells of the affected nodes
-    touched = pd.unique(walk.node_cells[affected])
-    in_touched = np.nonzero(np.isin(walk.node_cells, touched))[0]
+    touched = np.unique(node_cell[affected])
+    mark = np.zeros(len(cells), dtype=bool)
+    mark[touched[touched >= 0]] = True
+    in_touched = np.nonzero((node_cell >= 0) & mark[np.maximum(node_cell, 0)])[0]
     if in_touched.size:
         div = amenity_diversity({k: d[in_touched] for k, d in acc.distances.items()}, cover)
-        means = pd.Series(div).groupby(walk.node_cells[in_touched]).mean()
-        at = pd.Index(cells["h3"].to_numpy()).get_indexer(means.index)
-        col = out.columns.get_loc("amenity_diversity")
-        out.iloc[at, col] = means.to_numpy()
+        means = pd.Series(div).groupby(node_cell[in_touched]).mean()
+        out.iloc[means.index.to_numpy(), out.columns.get_loc("amenity_diversity")] = means.to_numpy()
     if applied.link_ends.size:
-        metric = cells_metric if cells_metric is not None else cells.geometry.to_crs(net.crs)
         inter = intersection_mask(net)
-        out["intersection_density"] = count_in_cells(net.x[inter], net.y[inter], metric) / area_km2
+        out["intersection_density"] = count_in_cells(net.x[inter], net.y[inter], cells_metric) / area_km2
     return out, reach
 
 
-def _local_reach(st: Stages, applied: Applied, cells: gpd.GeoDataFrame, values: pd.DataFrame,
-                 cells_metric: gpd.GeoSeries | None) -> tuple[Reach, np.ndarray]:
+def _local_reach(st: Stages, applied: Applied, values: pd.DataFrame, base: Base, node_cell: np.ndarray
+                 ) -> tuple[Reach, np.ndarray]:
     """The 15-minute reach sums again for the cells whose walk meets a node whose jobs, residents or
     sites changed, whose representative node changed, or whose walk a new link may shorten.
 
@@ -621,9 +686,7 @@ def _local_reach(st: Stages, applied: Applied, cells: gpd.GeoDataFrame, values: 
     walk, settings = applied.walk, st.req.settings
     net, n_old = walk.network, st.walk.network.n_nodes
     cover = settings.coverage_distance_m
-    h3_ids = cells["h3"].to_numpy()
-    pos = pd.Series(np.arange(len(cells)), index=pd.Index(h3_ids))
-    node_cell_index = pos.reindex(walk.node_cells).fillna(-1).to_numpy(np.int64)
+    n_cells = len(base.centre_x)
     tree: list[cKDTree] = []
 
     def nearest(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -631,37 +694,26 @@ def _local_reach(st: Stages, applied: Applied, cells: gpd.GeoDataFrame, values: 
             tree.append(cKDTree(np.column_stack([net.x, net.y])))
         return tree[0].query(np.column_stack([x, y]))[1].astype(np.int64)
 
-    def centres(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        geoms = (cells_metric.iloc[idx] if cells_metric is not None
-                 else cells.geometry.iloc[idx].to_crs(net.crs)).values
-        c = shapely.centroid(geoms)
-        return shapely.get_x(c), shapely.get_y(c)
-
     old_rep = st.dg.reach.rep_nodes
     rep = old_rep.copy()
-    new_nodes = np.arange(n_old, net.n_nodes)
-    if new_nodes.size:
-        own = node_cell_index[new_nodes]
-        inside = own >= 0
-        cx, cy = centres(own[inside])
-        for p, c, x, y in zip(new_nodes[inside], own[inside], cx, cy, strict=True):
-            d2 = (net.x[p] - x) ** 2 + (net.y[p] - y) ** 2
-            r = rep[c]
-            if r < 0 or d2 < (net.x[r] - x) ** 2 + (net.y[r] - y) ** 2:
-                rep[c] = p
-    counts = np.bincount(node_cell_index[node_cell_index >= 0], minlength=len(cells))
+    for p in range(n_old, net.n_nodes):  # as cell_representative_nodes: strictly nearer wins
+        c = node_cell[p]
+        if c < 0:
+            continue
+        x, y, r = base.centre_x[c], base.centre_y[c], rep[c]
+        if r < 0 or (net.x[p] - x) ** 2 + (net.y[p] - y) ** 2 < (net.x[r] - x) ** 2 + (net.y[r] - y) ** 2:
+            rep[c] = p
+    counts = np.bincount(node_cell[node_cell >= 0], minlength=n_cells)
     cell_values = np.column_stack([values["jobs"], values["residents"]])
-    fallback = np.zeros(len(cells), dtype=np.int64)
+    fallback = np.zeros(n_cells, dtype=np.int64)
     empty = np.nonzero((counts == 0) & (cell_values.sum(axis=1) != 0))[0]
     if empty.size:
-        fallback[empty] = nearest(*centres(empty))
+        fallback[empty] = nearest(base.centre_x[empty], base.centre_y[empty])
     node_values = np.zeros((net.n_nodes, len(REACH_COLUMNS)))
-    node_values[:, :2] = spread_cell_values(cell_values, node_cell_index, fallback)
-    if new_nodes.size:  # a new node may be the nearest to a firm or an innovation site
-        for column, feature in (("firms", "firms"), ("innovation_sites", "innovation")):
-            sites = feature_set(st.pop.features, feature)
-            if len(sites):
-                x, y = representative_xy(sites.geometry.to_crs(net.crs))
+    node_values[:, :2] = spread_cell_values(cell_values, node_cell, fallback)
+    if net.n_nodes > n_old:  # a new node may be the nearest to a firm or an innovation site
+        for column, (x, y) in base.sites.items():
+            if x.size:
                 np.add.at(node_values[:, REACH_COLUMNS.index(column)], nearest(x, y), 1.0)
     else:
         node_values[:, 2:] = st.dg.reach.node_values[:, 2:]
