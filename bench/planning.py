@@ -32,8 +32,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from parkscope.planning.apply import apply_changes  # noqa: E402
 from parkscope.planning.changes import parse_changes  # noqa: E402
-from parkscope.planning.scenario import apply_changes, evaluate, prepare_base  # noqa: E402
+from parkscope.planning.scenario import evaluate, prepare_base  # noqa: E402
 from parkscope.planning.state import Stages, assess_stages  # noqa: E402
 
 EXTRACT = ROOT.parent / "shared" / "data" / "osm" / "andorra.osm.pbf"

@@ -10,8 +10,9 @@ import pytest
 
 from parkscope.cli import main
 from parkscope.errors import InputError
+from parkscope.planning.apply import apply_changes, building_ids
 from parkscope.planning.changes import parse_changes
-from parkscope.planning.scenario import apply_changes, building_ids, evaluate
+from parkscope.planning.scenario import evaluate
 from parkscope.planning.state import MANIFEST, assess_stages, load_stages
 
 PORTO = "-8.615,41.142,-8.605,41.150"

@@ -35,8 +35,10 @@ from .pipeline import (
     scores,
     walk_network,
 )
+from .planning.apply import apply_changes
 from .planning.changes import read_changes
-from .planning.scenario import apply_changes, cell_comparison, evaluate, park_comparison
+from .planning.difference import cell_comparison, park_comparison
+from .planning.scenario import evaluate
 from .planning.state import Stages, load_stages, save_stages
 from .report.html import write_report
 from .vocabulary import within_share
@@ -266,12 +268,12 @@ def assess(
 
 
 def scenario(outdir: str | Path, changes: str | Path, *, incremental: bool = True) -> Assessment:
-    """The assessment of OUTDIR with the changes of a CHANGES.geojson applied (docs/planning.md).
+    """The assessment of OUTDIR with the changes of a CHANGES.geojson applied (docs/scenario.md).
 
     Works from OUTDIR alone (the stages ``assess`` keeps there). The result is a full assessment
     whose ``summary["scenario"]`` holds the changes and the park's figures before, after and their
     delta, and whose cells carry ``<x>_before`` and ``<x>_delta`` columns
-    (:data:`parkscope.planning.scenario.CELL_FIGURES`).
+    (:data:`parkscope.planning.difference.CELL_FIGURES`).
 
     Parameters
     ----------

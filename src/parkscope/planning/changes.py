@@ -1,6 +1,6 @@
 """The changes of a scenario (CHANGES.geojson), read and checked at the boundary.
 
-Forms (docs/planning.md "Scenarios", INTERFACES.md "Planning and batch"):
+Forms (docs/scenario.md, INTERFACES.md "Planning and batch"):
 
 - point, ``action = "add"`` with ``category`` (a taxonomy key): a new amenity;
 - point, ``action = "add"`` with ``use`` and ``floor_area_m2``: new floor space of a use;
@@ -124,7 +124,7 @@ def read_changes(
     path = Path(path)
     if not path.is_file():
         raise InputError(
-            f"--changes {path} does not exist: give a GeoJSON file of changes (docs/planning.md)."
+            f"--changes {path} does not exist: give a GeoJSON file of changes (docs/scenario.md)."
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -141,7 +141,7 @@ def parse_changes(
     if not isinstance(features, list) or not features:
         raise InputError(
             f"{source} holds no features: give a GeoJSON FeatureCollection with at least one change "
-            "(docs/planning.md)."
+            "(docs/scenario.md)."
         )
     return [_parse_feature(i, f, categories, study_area, source) for i, f in enumerate(features)]
 
