@@ -14,7 +14,7 @@ the same figures (tests/test_scenario.py: to 1e-9; docs/scenario.md).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -33,6 +33,7 @@ from ..diagnosis import (
     floor_by_cell,
     jobs_housing_balance,
     spread_cell_values,
+    workplace_and_housing_floor,
 )
 from ..indicators import (
     amenity_diversity,
@@ -58,6 +59,7 @@ from ..pipeline import (
     population_from_buildings,
     scores,
 )
+from ..population import KINDS
 from ..quality import bounds
 from ..score import category_scores, life_convenience
 from ..vocabulary import share_column
@@ -168,8 +170,10 @@ def evaluate(st: Stages, applied: Applied, *, incremental: bool = True, base: Ba
     acc, affected = clock("access_s", _local_access, st, applied)
     sc, cells_touched = clock("score_s", _local_scores, st, applied, acc, affected, node_cell)
     pop = st.pop
-    if applied.buildings is not None or not np.array_equal(sc.cells["n_nodes"].to_numpy() > 0,
-                                                           st.sc.cells["n_nodes"].to_numpy() > 0):
+    same_walkable = np.array_equal(sc.cells["n_nodes"].to_numpy() > 0, st.sc.cells["n_nodes"].to_numpy() > 0)
+    if applied.buildings is not None and same_walkable:
+        pop = clock("population_s", _local_population, st, applied, base) or st.pop
+    if pop is st.pop and (applied.buildings is not None or not same_walkable):
         buildings = st.pop.buildings if applied.buildings is None else applied.buildings
         pop = clock("population_s", population_from_buildings, req, st.pop.features, buildings, sc)
     measures = clock("quality_s", _local_measures, st, applied, pop, base)
@@ -316,6 +320,39 @@ def _local_scores(st: Stages, applied: Applied, acc: Access, affected: np.ndarra
         column[at] = vals
         cells[col] = column
     return park_scores(req, walk, acc, nodes, cells), int(touched_cells.size)
+
+
+def _local_population(st: Stages, applied: Applied, base: Base) -> Population | None:
+    """Jobs and residents per cell after floor-space or use changes, when both come from the OSM
+    buildings: the old counts with the changed buildings' share taken out and put back (as
+    :func:`parkscope.pipeline.population_from_buildings` sums them). None for any other source."""
+    req, old = st.req, st.pop
+    if any(req.counts[k].source != "osm_buildings" or req.counts[k].weight is not None for k in KINDS):
+        return None
+    buildings = applied.buildings.copy()
+    buildings["workplace_floor_m2"] = workplace_and_housing_floor(buildings)[0]
+    n_old, n_new = len(old.buildings), len(buildings)
+    bx, by = old.building_xy
+    if n_new > n_old:
+        nx, ny = representative_xy(buildings.geometry.iloc[n_old:].to_crs(req.area.crs))
+        bx, by = np.r_[bx, np.asarray(nx, np.float64)], np.r_[by, np.asarray(ny, np.float64)]
+    differs = np.zeros(n_old, dtype=bool)
+    for kind in KINDS:
+        differs |= buildings[kind].to_numpy(np.float64)[:n_old] != old.buildings[kind].to_numpy(np.float64)
+    was = np.nonzero(differs)[0]
+    now = np.r_[was, np.arange(n_old, n_new)].astype(np.int64)
+    park_m = gpd.GeoSeries([req.area.park], crs=4326).to_crs(req.area.crs).iloc[0]
+    counts, park_counts = dict(old.counts), dict(old.park_counts)
+    for kind in KINDS:
+        before = old.buildings[kind].to_numpy(np.float64)[was]
+        after = buildings[kind].to_numpy(np.float64)[now]
+        counts[kind] = (np.asarray(old.counts[kind], np.float64)
+                        - sum_in_cells(bx[was], by[was], before, base.cells_metric)
+                        + sum_in_cells(bx[now], by[now], after, base.cells_metric))
+        park_counts[kind] = (old.park_counts[kind]
+                             - float(before[shapely.contains_xy(park_m, bx[was], by[was])].sum())
+                             + float(after[shapely.contains_xy(park_m, bx[now], by[now])].sum()))
+    return replace(old, buildings=buildings, building_xy=(bx, by), counts=counts, park_counts=park_counts)
 
 
 def _local_measures(st: Stages, applied: Applied, pop: Population, base: Base) -> pd.DataFrame:
