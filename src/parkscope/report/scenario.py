@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import numpy as np
+import shapely
 
 #: Cell differences drawn, with their titles.
 DIFFERENCE_MAPS: tuple[tuple[str, str], ...] = (
@@ -28,8 +29,9 @@ def _png(cells: Any, column: str, title: str, park: Any) -> str:
     fig, ax = plt.subplots(figsize=(6, 6))
     cells.plot(ax=ax, column=column, cmap="RdBu", vmin=-(bound or 1.0), vmax=bound or 1.0, legend=True,
                missing_kwds={"color": "#eeeeee"}, linewidth=0)
-    if park is not None:
-        ax.plot(*park.exterior.xy, color="black", linewidth=1.0) if park.geom_type == "Polygon" else None
+    for part in shapely.get_parts(park) if park is not None else ():
+        if part.geom_type == "Polygon":
+            ax.plot(*part.exterior.xy, color="black", linewidth=1.0)  # the park's outline
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
     buf = io.BytesIO()
