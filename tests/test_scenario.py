@@ -192,8 +192,16 @@ def test_cli_scenario_writes_a_full_assessment_with_before_and_after(
         assert col in cells.columns
     np.testing.assert_allclose(cells["score"] - cells["score_before"], cells["score_delta"], equal_nan=True)
     assert (cells["jobs_delta"].fillna(0) > 0).sum() >= 1
-    # OUTDIR2 is itself a base for the next scenario
+    # OUTDIR2 is itself a base for the next scenario, whose new amenity does not take the first one's id
     assert load_stages(out).summary["life_convenience_score"] == s["life_convenience_score"]
+    again = tmp_path / "again.geojson"
+    again.write_text(json.dumps({"type": "FeatureCollection", "features": porto_changes[1:2]}))
+    assert main(["scenario", str(out), "--changes", str(again), "-o", str(tmp_path / "twice"), "-q",
+                 "--no-report"]) == 0
+    twice = json.loads((tmp_path / "twice" / "summary.json").read_text())
+    assert twice["scenario"]["changes"][0]["amenity_id"] == "s1"
+    ids = set(pd.read_parquet(tmp_path / "twice" / "amenities.parquet")["amenity_id"])
+    assert {"s0", "s1"} <= ids
     assert "Difference maps" in (out / "report.html").read_text(encoding="utf-8")
 
 

@@ -94,11 +94,13 @@ def apply_changes(st: Stages, changes: Sequence[Change]) -> Applied:
     records: list[dict[str, Any]] = []
     for ch in changes:
         if ch.kind == "amenity" and ch.action == "add":
-            walk, node = _add_amenity(walk, ch, to_metric, settings.category_keys, settings.h3_resolution)
+            number = _free_number(walk.joined["amenity_id"], ch.index)
+            walk, node = _add_amenity(walk, ch, number, to_metric, settings.category_keys,
+                                      settings.h3_resolution)
             seeds.append(np.array([node]))
             cats.add(str(ch.category))
             records.append({"feature": ch.index, "action": "add", "category": ch.category,
-                            "amenity_id": f"s{ch.index}", "name": ch.name})
+                            "amenity_id": f"s{number}", "name": ch.name})
         elif ch.kind == "amenity":
             walk, nodes, amenity_id, category = _remove_amenity(walk, ch, to_metric)
             seeds.append(nodes)
@@ -126,12 +128,22 @@ def apply_changes(st: Stages, changes: Sequence[Change]) -> Applied:
     )
 
 
-def _add_amenity(walk: Walk, ch: Change, to_metric: Transformer, keys: list[str], resolution: int
-                 ) -> tuple[Walk, int]:
+def _free_number(ids: pd.Series, start: int) -> int:
+    """The smallest k >= ``start`` whose id ``s<k>`` is not taken (a scenario of a scenario keeps the
+    first one's ``s`` ids: a new one must not merge with them)."""
+    taken = set(pd.Series(ids).astype(str))
+    k = start
+    while f"s{k}" in taken:
+        k += 1
+    return k
+
+
+def _add_amenity(walk: Walk, ch: Change, number: int, to_metric: Transformer, keys: list[str],
+                 resolution: int) -> tuple[Walk, int]:
     x, y = to_metric.transform(ch.geometry.x, ch.geometry.y)
     row = gpd.GeoDataFrame(
-        {"category": pd.Categorical([ch.category], categories=keys), "amenity_id": [f"s{ch.index}"],
-         "osm_type": ["scenario"], "osm_id": np.array([-(ch.index + 1)], np.int64), "name": [ch.name]},
+        {"category": pd.Categorical([ch.category], categories=keys), "amenity_id": [f"s{number}"],
+         "osm_type": ["scenario"], "osm_id": np.array([-(number + 1)], np.int64), "name": [ch.name]},
         geometry=[shapely.Point(x, y)], crs=walk.network.crs,
     )
     network, joined = join_to_network(walk.network, row, mode="edge")
@@ -232,8 +244,9 @@ def _find_building(buildings: gpd.GeoDataFrame, ch: Change) -> int:
 
 
 def _add_floor(buildings: gpd.GeoDataFrame, ch: Change, params: Any) -> tuple[gpd.GeoDataFrame, dict]:
+    number = _free_number(pd.Series(building_ids(buildings)), ch.index)
     row = gpd.GeoDataFrame(
-        {"osm_type": ["scenario"], "osm_id": np.array([ch.index], np.int64), "building": ["scenario"],
+        {"osm_type": ["scenario"], "osm_id": np.array([number], np.int64), "building": ["scenario"],
          "name": [ch.name], "use": [ch.use], "use_source": ["scenario"], "footprint_m2": [0.0],
          "levels": [1.0], "levels_source": ["scenario"], "floor_area_m2": [float(ch.floor_area_m2)]},
         geometry=[ch.geometry], crs=buildings.crs,
@@ -244,7 +257,7 @@ def _add_floor(buildings: gpd.GeoDataFrame, ch: Change, params: Any) -> tuple[gp
     out = gpd.GeoDataFrame(pd.concat([buildings, row[[c for c in row.columns if c in buildings.columns]]],
                                      ignore_index=True), crs=buildings.crs)
     return out, {"feature": ch.index, "action": "add", "use": ch.use, "floor_area_m2": ch.floor_area_m2,
-                 "building_id": f"s{ch.index}", "jobs": round(float(row["jobs"].iloc[0]), 1),
+                 "building_id": f"s{number}", "jobs": round(float(row["jobs"].iloc[0]), 1),
                  "residents": round(float(row["residents"].iloc[0]), 1), "name": ch.name}
 
 
