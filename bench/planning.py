@@ -16,6 +16,7 @@ Prints a Markdown table and ends with one ``RESULT`` line.
 Usage::
 
     python bench/planning.py [--change add|remove|floor|link] [--repeat 3]
+                             [--extract FILE --bbox W,S,E,N --buffer M --at LON,LAT]
 """
 
 from __future__ import annotations
@@ -51,9 +52,21 @@ CHANGES = {
 }
 
 
-def stages() -> Stages:
-    """The whole-Andorra assessment's stages (what `assess` keeps in OUTDIR)."""
-    return assess_stages(EXTRACT, bbox=BBOX, buffer_m=500)
+def stages(extract: Path = EXTRACT, bbox: str = BBOX, buffer_m: float = 500) -> Stages:
+    """The assessment's stages (what `assess` keeps in OUTDIR); by default whole Andorra."""
+    return assess_stages(extract, bbox=bbox, buffer_m=buffer_m)
+
+
+def moved(feature: dict, lon: float, lat: float) -> dict:
+    """A change of :data:`CHANGES` moved to (lon, lat) (a line keeps its shape)."""
+    geom = feature["geometry"]
+    coords = geom["coordinates"]
+    if geom["type"] == "Point":
+        new = [lon, lat]
+    else:
+        dx, dy = lon - coords[0][0], lat - coords[0][1]
+        new = [[x + dx, y + dy] for x, y in coords]
+    return {**feature, "geometry": {"type": geom["type"], "coordinates": new}}
 
 
 def max_difference(a, b) -> float:
@@ -74,16 +87,22 @@ def solver_rows() -> list[str]:
     return []
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Time both re-evaluations and print the table and the RESULT line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--change", choices=sorted(CHANGES), default="add")
     ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
+    ap.add_argument("--extract", type=Path, default=EXTRACT, help="default: andorra.osm.pbf (whole)")
+    ap.add_argument("--bbox", default=BBOX)
+    ap.add_argument("--buffer", type=float, default=500.0)
+    ap.add_argument("--at", help="LON,LAT where the change goes (default: in Andorra la Vella)")
+    args = ap.parse_args(argv)
     t = time.perf_counter()
-    st = stages()
+    st = stages(args.extract, args.bbox, args.buffer)
     setup = time.perf_counter() - t
     feature = {"type": "Feature", **CHANGES[args.change]}
+    if args.at:
+        feature = moved(feature, *(float(v) for v in args.at.split(",")))
     changes = parse_changes({"features": [feature]}, st.req.settings.category_keys, st.req.area.analysis)
     applied = apply_changes(st, changes)
     t = time.perf_counter()
@@ -102,7 +121,8 @@ def main() -> None:
     full, inc = runs["full"][-1][1], runs["incremental"][-1][1]
     diff = max_difference(full, inc)
     same_summary = full.summary == inc.summary
-    print(f"Whole Andorra: {st.walk.network.n_nodes} nodes, {len(st.sc.cells)} cells; assessment "
+    name, n_nodes = args.extract.name.split(".")[0], st.walk.network.n_nodes
+    print(f"{args.extract.name} ({args.bbox}): {n_nodes} nodes, {len(st.sc.cells)} cells; assessment "
           f"{setup:.1f} s; change: {args.change} ({applied.records[0]}); median of {args.repeat} runs.\n")
     print("| step | full_s | incremental_s |")
     print("| --- | --- | --- |")
@@ -116,7 +136,7 @@ def main() -> None:
           f"summary.json equal: {same_summary}")
     print(f"derived once per OUTDIR (prepare_base, not in the totals above): {base_s:.3f} s; speed-up "
           f"with it counted in every run: {med['full'] / (med['incremental'] + base_s):.1f}x")
-    print(f"RESULT extract=andorra change={args.change} nodes={st.walk.network.n_nodes} "
+    print(f"RESULT extract={name} change={args.change} nodes={n_nodes} "
           f"full_s={med['full']:.3f} incremental_s={med['incremental']:.3f} base_s={base_s:.3f} "
           f"speedup={med['full'] / med['incremental']:.1f} max_abs_diff={diff:.3g} "
           f"summary_equal={same_summary} nodes_recomputed={inc.affected_nodes}")

@@ -253,3 +253,20 @@ def test_whole_andorra_add_amenity_incremental_equals_full(osm_dir):
     inc = evaluate(st, applied, incremental=True)
     _assert_same(full, inc)
     assert inc.affected_nodes < st.walk.network.n_nodes / 2  # only the nodes near the change
+
+
+def test_bench_planning_prints_a_table_and_a_result_line(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "planning.py"
+    spec = importlib.util.spec_from_file_location("bench_planning", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--extract", str(bench.ROOT.parent / "shared" / "data" / "osm" / "porto.osm.pbf"),
+                f"--bbox={PORTO}", "--buffer", "300", "--at=-8.6102,41.1461", "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert "| step | full_s | incremental_s |" in out
+    result = dict(kv.split("=", 1) for kv in out.strip().splitlines()[-1].split()[1:])
+    assert result["extract"] == "porto" and result["summary_equal"] == "True"
+    assert float(result["max_abs_diff"]) <= 1e-9
