@@ -193,7 +193,10 @@ def test_cli_scenario_writes_a_full_assessment_with_before_and_after(
     np.testing.assert_allclose(cells["score"] - cells["score_before"], cells["score_delta"], equal_nan=True)
     assert (cells["jobs_delta"].fillna(0) > 0).sum() >= 1
     # OUTDIR2 is itself a base for the next scenario, whose new amenity does not take the first one's id
-    assert load_stages(out).summary["life_convenience_score"] == s["life_convenience_score"]
+    kept = load_stages(out)
+    assert kept.summary["life_convenience_score"] == s["life_convenience_score"]
+    nodes = pd.read_parquet(out / "nodes.parquet")  # the kept nodes, distances put back, are those written
+    pd.testing.assert_frame_equal(pd.DataFrame(kept.sc.nodes.drop(columns="geometry")), nodes)
     again = tmp_path / "again.geojson"
     again.write_text(json.dumps({"type": "FeatureCollection", "features": porto_changes[1:2]}))
     assert main(["scenario", str(out), "--changes", str(again), "-o", str(tmp_path / "twice"), "-q",

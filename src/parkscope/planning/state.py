@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+import geopandas as gpd
 
 from .._version import __version__
 from ..errors import InputError
@@ -92,10 +94,32 @@ def manifest() -> dict[str, Any]:
 
 
 def save_stages(stages: Stages, folder: Path) -> None:
-    """Write ``state.json`` and ``state.pickle`` into ``folder`` (an atomic output folder)."""
+    """Write ``state.json`` and ``state.pickle`` into ``folder`` (an atomic output folder).
+
+    The node frame's ``dist_<category>_<i>`` columns are left out: they are the access stage's
+    distances again (a third of the file); :func:`load_stages` puts them back."""
     (folder / MANIFEST).write_text(json.dumps(manifest(), indent=2), encoding="utf-8")
+    nodes = stages.sc.nodes
+    lean = replace(stages, sc=replace(stages.sc, nodes=nodes.drop(columns=_dist_columns(stages))))
     with (folder / STATE_FILE).open("wb") as fh:
-        pickle.dump(stages, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(lean, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _dist_columns(stages: Stages) -> list[str]:
+    settings = stages.req.settings
+    return [f"dist_{key}_{i + 1}" for key in settings.category_keys for i in range(settings.k)]
+
+
+def _with_distances(stages: Stages) -> Stages:
+    """The node frame with its ``dist_<category>_<i>`` columns from the access stage, in place
+    after ``in_park`` as :func:`parkscope.pipeline.scores` writes them."""
+    nodes, settings = stages.sc.nodes, stages.req.settings
+    columns = {c: nodes[c].to_numpy() for c in nodes.columns if c != "geometry"}
+    for key in settings.category_keys:
+        for i in range(settings.k):
+            columns[f"dist_{key}_{i + 1}"] = stages.acc.distances[key][:, i]
+    full = gpd.GeoDataFrame(columns, geometry=nodes.geometry.values, crs=nodes.crs)
+    return replace(stages, sc=replace(stages.sc, nodes=full))
 
 
 def load_stages(outdir: str | Path) -> Stages:
@@ -141,4 +165,4 @@ def load_stages(outdir: str | Path) -> Stages:
         raise InputError(f"The stages kept in {outdir} cannot be read ({exc}); {rerun}.") from exc
     if not isinstance(stages, Stages):
         raise InputError(f"{outdir / STATE_FILE} does not hold parkscope stages; {rerun}.")
-    return stages
+    return _with_distances(stages)
