@@ -36,13 +36,18 @@ from .pipeline import (
     scores,
     walk_network,
 )
+from .planning.apply import apply_changes
+from .planning.changes import read_changes
+from .planning.difference import cell_comparison, park_comparison
+from .planning.scenario import evaluate
+from .planning.state import Stages, load_stages, save_stages
 from .report.html import write_report
 from .summary import Summary
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-__all__ = ["OSM_ATTRIBUTION", "Assessment", "assess"]
+__all__ = ["OSM_ATTRIBUTION", "Assessment", "assess", "scenario"]
 
 
 @dataclass
@@ -87,6 +92,7 @@ class Assessment:
     extract_path: Path | None = None
     run_info: dict[str, Any] = field(default_factory=dict)
     buildings: pd.DataFrame | None = None
+    stages: Stages | None = field(default=None, repr=False)  # kept in OUTDIR for `parkscope scenario`
 
     @property
     def score(self) -> float:
@@ -114,6 +120,8 @@ class Assessment:
                 write_parquet(self.buildings, tmp / "buildings.parquet")
             write_gpkg(self.cells, tmp / "cells.gpkg", layer="cells", categories=self.settings.categories,
                        stamp=stamp)
+            if self.stages is not None:
+                save_stages(self.stages, tmp)  # state.json + state.pickle: what a scenario needs
             if report:
                 self.to_report(tmp / "report.html")
         return Path(outdir)
@@ -251,6 +259,7 @@ def assess(
     dg = clock("indices_s", diagnosis, req, walk, acc, sc, pop, quality,
                lambda done, total: step("indices: 15-minute reach of each cell", done, total), collab)
     timings["total_s"] = clock.total()
+    summary = build_summary(req, ext, walk, sc, pop, quality, dg)
     return Assessment(
         area=req.area,
         settings=req.settings,
@@ -258,10 +267,55 @@ def assess(
         nodes=sc.nodes,
         amenities=sc.amenities,
         cells=dg.cells,
-        summary=build_summary(req, ext, walk, sc, pop, quality, dg),
+        summary=summary,
         extract_path=req.extract,
         run_info=_run_info(timings),
         buildings=building_points(req, pop),
+        stages=Stages(req, ext, walk, acc, sc, pop, quality, dg, summary, collab),
+    )
+
+
+def scenario(outdir: str | Path, changes: str | Path, *, incremental: bool = True) -> Assessment:
+    """The assessment of OUTDIR with the changes of a CHANGES.geojson applied (docs/scenario.md).
+
+    Works from OUTDIR alone (the stages ``assess`` keeps there). The result is a full assessment
+    whose ``summary.scenario`` holds the changes and the park's figures before, after and their
+    delta, and whose cells carry ``<x>_before`` and ``<x>_delta`` columns
+    (:data:`parkscope.planning.difference.CELL_FIGURES`).
+
+    Parameters
+    ----------
+    outdir : str or Path
+        An OUTDIR of ``parkscope assess``.
+    changes : str or Path
+        The CHANGES GeoJSON (forms: :mod:`parkscope.planning.changes`).
+    incremental : bool, default True
+        Recompute only what the changes reach; False re-runs every stage after them (same figures).
+    """
+    t0 = time.perf_counter()
+    st = load_stages(outdir)
+    checked = read_changes(changes, st.req.settings.category_keys, st.req.area.analysis)
+    applied = apply_changes(st, checked)
+    ev = evaluate(st, applied, incremental=incremental)
+    summary = Summary.build({**ev.summary.to_dict(), "scenario": {
+        "base": Path(outdir).name,
+        "changes_file": Path(changes).name,
+        "changes": applied.records,
+        "recomputed": {"nodes": ev.affected_nodes, "cells": ev.affected_cells,
+                       "method": "incremental" if incremental else "full"},
+        "figures": park_comparison(st.summary.to_dict(), ev.summary.to_dict()),
+        "cell_columns": "<x>_before, <x>_delta (after - before) for x in CELL_FIGURES; lag_type_before",
+    }})
+    timings = dict(ev.timings)
+    timings["total_s"] = time.perf_counter() - t0
+    extract = st.req.extract if st.req.extract.is_file() else None
+    return Assessment(
+        area=st.req.area, settings=st.req.settings, network=ev.walk.network, nodes=ev.sc.nodes,
+        amenities=ev.sc.amenities, cells=cell_comparison(pd.DataFrame(st.dg.cells), ev.dg.cells),
+        summary=summary, extract_path=extract, run_info=_run_info(timings),
+        buildings=building_points(st.req, ev.pop),
+        stages=Stages(st.req, st.ext, ev.walk, ev.acc, ev.sc, ev.pop, ev.quality, ev.dg, ev.summary,
+                      st.collab),
     )
 
 

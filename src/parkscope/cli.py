@@ -15,6 +15,7 @@ import click
 
 from ._version import __version__
 from .assessment import assess as run
+from .assessment import scenario as run_scenario
 from .batch import ParkResult, run_batch
 from .ccd import run_ccd
 from .compare import compare_table, display_table, load_summaries, table_records, write_csv
@@ -687,6 +688,33 @@ def demo(ctx: click.Context, outdir: Path, quiet: bool) -> None:
     with resources.as_file(extract) as path:
         ctx.invoke(assess, extract=path, park=DEMO_PARK, buffer_m=DEMO_BUFFER_M, outdir=outdir, quiet=quiet,
                    overwrite=True)
+
+
+@cli.command(epilog="\b\nExample:\n  parkscope scenario out/park --changes changes.geojson -o out/park-plan\n"
+             "CHANGES forms: docs/scenario.md.")
+@click.argument("base", type=click.Path(path_type=Path), metavar="OUTDIR")
+@click.option("--changes", "changes", required=True, type=click.Path(path_type=Path),
+              metavar="CHANGES.geojson",
+              help="Amenities to add or remove, floor space, use changes, footpaths.")
+@click.option("-o", "--out", "outdir", required=True, type=click.Path(path_type=Path), metavar="OUTDIR2",
+              help="Output folder: a full assessment plus before/after of every figure.")
+@click.option("--full", is_flag=True,
+              help="Re-run every stage after the changes (default: only what they reach).")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier result in OUTDIR2.")
+@click.option("--no-report", is_flag=True, help="Skip report.html.")
+@click.option("-q", "--quiet", is_flag=True, help="No messages.")
+def scenario(base: Path, changes: Path, outdir: Path, full: bool, overwrite: bool, no_report: bool,
+             quiet: bool) -> None:
+    """Apply CHANGES to the assessment in OUTDIR and write the result, with before and after, to OUTDIR2."""
+    check_output(outdir, overwrite=overwrite)
+    result = run_scenario(base, changes, incremental=not full)
+    result.run_info["command"] = _command_line()
+    result.write(outdir, report=not no_report, overwrite=overwrite)
+    if not quiet:
+        for key, f in result.summary.scenario.figures.items():
+            if f["delta"]:
+                click.echo(f"{key}: {f['before']} -> {f['after']} ({f['delta']:+g})", err=True)
+        click.echo(f"Wrote {outdir}/", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:

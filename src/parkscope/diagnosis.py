@@ -921,6 +921,28 @@ def tree_cover_share(trees: gpd.GeoDataFrame, park_m: BaseGeometry, crs: Any) ->
     return float(shapely.area(shapely.intersection(cover, park_m)) / shapely.area(park_m))
 
 
+def park_cover_measures(
+    features: gpd.GeoDataFrame, park_m: BaseGeometry, crs: Any
+) -> dict[str, float | None]:
+    """The park measures that rest on the mapped features alone: the shares of the park under green,
+    under trees and closed to the public (a scenario, which changes no feature, keeps them)."""
+    park_area = float(shapely.area(park_m))
+
+    def cover(name: str) -> float:
+        polys = feature_set(features, name).geometry.to_crs(crs)
+        polys = polys[polys.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if polys.empty or park_area <= 0:
+            return 0.0
+        union = shapely.union_all(shapely.make_valid(polys.values))
+        return float(shapely.area(shapely.intersection(union, park_m)) / park_area)
+
+    return {
+        "green_share_park": cover("green"),
+        "tree_cover_share": tree_cover_share(feature_set(features, "trees"), park_m, crs),
+        "closed_share_park": cover("closed"),
+    }
+
+
 def park_measures(
     park_m: BaseGeometry,
     cells: pd.DataFrame,
@@ -935,8 +957,11 @@ def park_measures(
     settings: DiagnosisSettings,
     quality: DataQuality | None = None,
     minutes: float = DEFAULT_MINUTES,
+    cover_measures: Mapping[str, float | None] | None = None,
 ) -> dict[str, float | None]:
     """Park-level values of the OpenStreetMap indicators of the five-park scorecard.
+
+    ``cover_measures``: :func:`park_cover_measures` when the caller has them (else measured here).
 
     Parameters
     ----------
@@ -979,14 +1004,7 @@ def park_measures(
         x, y = representative_xy(sites.geometry.to_crs(crs))
         return float(in_catchment[nearest_nodes(network, x, y)].sum())
 
-    def cover(name: str) -> float:
-        polys = feature_set(features, name).geometry.to_crs(crs)
-        polys = polys[polys.geom_type.isin(["Polygon", "MultiPolygon"])]
-        if polys.empty or park_area <= 0:
-            return 0.0
-        union = shapely.union_all(shapely.make_valid(polys.values))
-        return float(shapely.area(shapely.intersection(union, park_m)) / park_area)
-
+    covers = cover_measures if cover_measures is not None else park_cover_measures(features, park_m, crs)
     out: dict[str, float | None] = {}
     out["innovation_sites_15min"] = reach.within("innovation_sites", in_catchment)
     jobs_in_park = integration["jobs_in_park"]
@@ -999,9 +1017,9 @@ def park_measures(
         out["workplace_floor_share"] = work / (work + home) if work + home > 0 else None
     else:
         out["workplace_floor_share"] = None
-    out["green_share_park"] = cover("green")
+    out["green_share_park"] = covers["green_share_park"]
     out["park_access"] = weighted("score_parks")
-    out["tree_cover_share"] = tree_cover_share(feature_set(features, "trees"), park_m, crs)
+    out["tree_cover_share"] = covers["tree_cover_share"]
     out["transit_access"] = weighted("score_transit")
     out["bike_share_15min"] = in_reach("bike_share")
     out["ev_charging_15min"] = in_reach("ev_charging")
@@ -1015,7 +1033,7 @@ def park_measures(
                                    settings.employment_rate)[0])
         if jobs_15 is not None and residents_15 is not None else None
     )
-    out["public_access_share"] = 1.0 - cover("closed")
+    out["public_access_share"] = 1.0 - covers["closed_share_park"]
     inter = intersection_mask(network)
     n_inter = shapely.contains_xy(park_m, network.x[inter], network.y[inter]).sum()
     out["intersection_density_park"] = float(n_inter) / park_km2 if park_km2 > 0 else None

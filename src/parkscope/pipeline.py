@@ -39,6 +39,7 @@ from .diagnosis import (
     Reach,
     cell_indicators,
     diagnose_cells,
+    park_cover_measures,
     park_integration,
     park_measures,
     verdict_within_error,
@@ -200,6 +201,7 @@ class Diagnosis:
     cells: gpd.GeoDataFrame  # the score cells with the indicators, diagnosis and data measures
     collaboration: Mapping[str, Any] | None = None  # the park in its collaboration network
     model: IndexModel | None = None  # the scale and weights of the sub-indices
+    park_cover: Mapping[str, float | None] | None = None  # diagnosis.park_cover_measures (features only)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -366,6 +368,16 @@ def scores(req: Request, walk: Walk, acc: Access) -> Scores:
         cell_values, ["score", *share_cols], area.analysis, area.park, settings.h3_resolution, area.crs,
         cell_of_node=walk.node_cells,  # computed once, in walk_network
     )
+    return park_scores(req, walk, acc, nodes, cells)
+
+
+def park_scores(req: Request, walk: Walk, acc: Access, nodes: gpd.GeoDataFrame,
+                cells: gpd.GeoDataFrame) -> Scores:
+    """The park's score and per-category figures from the node and cell scores (the end of
+    :func:`scores`; a scenario that patched the nodes and cells calls it directly)."""
+    area, settings, dists = req.area, req.settings, acc.distances
+    in_park = nodes["in_park"].to_numpy(dtype=bool)
+    score = nodes["score"].to_numpy(dtype=np.float64)
     amenities = _amenity_frame(walk)
     park_nodes = (
         in_park
@@ -422,10 +434,20 @@ def _amenity_frame(walk: Walk) -> gpd.GeoDataFrame:
 
 def population(req: Request, ext: Extract, sc: Scores) -> Population:
     """Buildings (floor area by use) and jobs and residents per cell, from the source the user gave."""
-    area, pop_params, cells = req.area, req.population_params, sc.cells
+    area, pop_params = req.area, req.population_params
     osm = ext.osm
     in_area = osm.features[osm.features.intersects(area.analysis)] if len(osm.features) else osm.features
     buildings = estimate_jobs_residents(building_floorspace(in_area, area.crs, pop_params), pop_params)
+    return population_from_buildings(req, in_area, buildings, sc)
+
+
+def population_from_buildings(
+    req: Request, in_area: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, sc: Scores
+) -> Population:
+    """Jobs and residents per cell from buildings already estimated (the rest of :func:`population`;
+    a scenario that added floor space or changed a building's use calls it directly)."""
+    area, cells = req.area, sc.cells
+    buildings = buildings.copy()
     buildings["workplace_floor_m2"] = workplace_and_housing_floor(buildings)[0]
     cells_metric = cells.geometry.to_crs(area.crs)
     bx, by = representative_xy(buildings.geometry.to_crs(area.crs)) if len(buildings) else ([], [])
@@ -484,15 +506,20 @@ def population(req: Request, ext: Extract, sc: Scores) -> Population:
     return Population(in_area, buildings, (bx, by), counts, sources, park_counts, records, uncovered)
 
 
-def data_quality(req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population) -> DataQuality:
-    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`)."""
+def data_quality(req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population,
+                 measures: pd.DataFrame | None = None) -> DataQuality:
+    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
+
+    ``measures``: the cells' measures (:func:`parkscope.quality.cell_measures`) when the caller has
+    them (a scenario patches the old ones); by default they are measured here."""
     return measure_quality(
-        sc.cells, sc.cells.geometry.to_crs(req.area.crs), walk.network, pop.buildings, pop.building_xy,
+        sc.cells, None if measures is not None else sc.cells.geometry.to_crs(req.area.crs), walk.network,
+        pop.buildings, pop.building_xy,
         walk.located, walk.joined, pop.counts, pop.sources, (ext.outside_share, ext.park_outside_share),
         int(sc.park_nodes.sum()), len(req.settings.categories),
         coverage={kind: pop.records.get(kind, {}).get("coverage_share") for kind in KINDS},
         uncovered=pop.uncovered,
-        errors={kind: estimate_error(kind, pop.sources[kind]) for kind in KINDS},
+        errors={kind: estimate_error(kind, pop.sources[kind]) for kind in KINDS}, measures=measures,
     )
 
 
@@ -525,13 +552,27 @@ def diagnosis(
     ``collab`` (:func:`collaboration`), the scorecard's ``cooperation_agreements`` ("open") is the
     number of partners of the park's actors in the records, unless ``[park_data]`` gives it.
     """
-    area, settings, network, cells = req.area, req.settings, walk.network, sc.cells
+    settings, network, cells = req.settings, walk.network, sc.cells
     cover = settings.coverage_distance_m
     values, reach = cell_indicators(
         cells, network, walk.node_cells, acc.distances, pop.features, pop.counts["jobs"],
         pop.counts["residents"], pop.buildings, cover, settings.diagnosis, on_batch=on_batch,
         minutes=settings.coverage_minutes,
     )
+    return diagnosis_from_indicators(req, walk, sc, pop, quality, values, reach, collab)
+
+
+def diagnosis_from_indicators(
+    req: Request, walk: Walk, sc: Scores, pop: Population, quality: DataQuality, values: pd.DataFrame,
+    reach: Reach, collab: Mapping[str, Any] | None = None,
+    park_cover: Mapping[str, float | None] | None = None,
+) -> Diagnosis:
+    """The diagnosis from the raw indicators per cell (the rest of :func:`diagnosis`; a scenario
+    that updated the indicators of the cells a change reaches calls it directly, with the
+    ``park_cover`` measures it kept: they rest on the features alone)."""
+    area, settings, network, cells = req.area, req.settings, walk.network, sc.cells
+    cover = settings.coverage_distance_m
+    values = values.copy()
     for name, table in req.user_tables.items():
         total = allocate_to_cells(table, cells[["h3", "geometry"]], area.crs).reindex(
             cells["h3"].to_numpy()).fillna(0.0).to_numpy(dtype=np.float64)
@@ -550,9 +591,12 @@ def diagnosis(
         {kind: (quality.layers[kind].measures.get("error_factor") or 1.0) for kind in KINDS},
     )
     park_m = gpd.GeoSeries([area.park], crs=4326).to_crs(area.crs).iloc[0]
+    if park_cover is None:
+        park_cover = park_cover_measures(pop.features, park_m, network.crs)
     measures = park_measures(
         park_m, cells, values, network, in_catchment, reach, pop.features, pop.buildings, integration,
         sc.park_score, settings.diagnosis, quality=quality, minutes=settings.coverage_minutes,
+        cover_measures=park_cover,
     )
     user_values = dict(req.park_data)
     from_network = collab is not None and "cooperation_agreements" not in user_values
@@ -573,15 +617,17 @@ def diagnosis(
         geometry="geometry",
         crs=cells.crs,
     )
-    return Diagnosis(values, reach, diag, integration, five_park, full, collab, model)
+    return Diagnosis(values, reach, diag, integration, five_park, full, collab, model, park_cover)
 
 
 def build_summary(
     req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population, quality: DataQuality,
-    dg: Diagnosis,
+    dg: Diagnosis, extract_sha256: str | None = None,
 ) -> Summary:
     """The park-level figures written to summary.json (no timings or clock: those go to run.json),
-    validated against the declared :class:`parkscope.summary.Summary`."""
+    validated against the declared :class:`parkscope.summary.Summary`.
+
+    ``extract_sha256`` spares reading the extract again (a scenario works from OUTDIR alone)."""
     area, settings, network, buildings = req.area, req.settings, walk.network, pop.buildings
     return Summary.build({
         "parkscope_version": __version__,
@@ -632,7 +678,7 @@ def build_summary(
         },
         "provenance": {
             "extract": req.extract.name,
-            "extract_sha256": _sha256(req.extract),
+            "extract_sha256": extract_sha256 or _sha256(req.extract),
             "osm_timestamp": ext.osm.osm_timestamp,
             "parameters": settings.as_dict(),
             "attribution": OSM_ATTRIBUTION,
@@ -750,7 +796,7 @@ def table_coverage(
 
 def measure_quality(
     cells: gpd.GeoDataFrame,
-    cells_metric: gpd.GeoSeries,
+    cells_metric: gpd.GeoSeries | None,
     network: WalkNetwork,
     buildings: gpd.GeoDataFrame,
     building_xy: tuple[np.ndarray, np.ndarray],
@@ -764,17 +810,20 @@ def measure_quality(
     coverage: dict[str, float | None] | None = None,
     errors: dict[str, Any] | None = None,
     uncovered: dict[str, np.ndarray] | None = None,
+    measures: pd.DataFrame | None = None,
 ) -> DataQuality:
     """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
 
     ``outside_extract`` is the share of the study area and of the park outside the extract's data;
-    ``uncovered`` marks, per quantity, the cells beyond the reach of the user's table.
+    ``uncovered`` marks, per quantity, the cells beyond the reach of the user's table; ``measures``,
+    when given, are the cells' measures already taken (``cells_metric`` is then not used).
     """
     first = ~joined["amenity_id"].duplicated().to_numpy()
     ax = shapely.get_x(amen.geometry.values)[first]
     ay = shapely.get_y(amen.geometry.values)[first]
     footprint = buildings["footprint_m2"].to_numpy(np.float64) if len(buildings) else np.zeros(0)
-    measures = cell_measures(cells_metric, network, building_xy, footprint, (ax, ay))
+    if measures is None:
+        measures = cell_measures(cells_metric, network, building_xy, footprint, (ax, ay))
     levels_share = float((buildings["levels_source"] != "default").mean()) if len(buildings) else 0.0
     coverage, errors = coverage or {}, errors or {}
     build_q = buildings_quality(measures, levels_share, len(buildings))

@@ -423,6 +423,17 @@ class Provenance(_Block):
         return data
 
 
+class ScenarioSummary(_Block):
+    """What a ``parkscope scenario`` changed (docs/scenario.md): only in a scenario's summary.json."""
+
+    base: str = Field(description="The folder name of the assessment the changes were applied to.")
+    changes_file: str
+    changes: list[dict[str, Any]] = Field(description="What each change did (planning.apply).")
+    recomputed: dict[str, Any] = Field(description="Nodes and cells recomputed, and the method.")
+    figures: dict[str, Any] = Field(description="The park's figures: before, after and delta.")
+    cell_columns: str
+
+
 # --- the summary ------------------------------------------------------------------------------
 
 
@@ -468,6 +479,7 @@ class Summary(_Block):
     buildings: BuildingsSummary | None = None
     population: dict[Literal["jobs", "residents"], CountRecord] | None = None
     provenance: Provenance
+    scenario: ScenarioSummary | None = None
 
     @model_validator(mode="before")
     @classmethod

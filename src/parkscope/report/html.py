@@ -41,6 +41,7 @@ from ._text import (
 )
 from .basemap import basemap_layers
 from .figures import write_figures
+from .scenario import difference_section
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -384,6 +385,7 @@ def render_report(a: Assessment, *, basemap: dict[str, gpd.GeoDataFrame] | None 
         "page_json": json_for_script(page_data),
         "bokeh_js": bokeh_js,
         "bokeh_script": script,
+        "scenario": difference_section(a),
     }
     return template_env("parkscope.report").get_template("report.html.j2").render(**ctx)
 

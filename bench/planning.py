@@ -1,0 +1,146 @@
+"""Benchmark of planning: incremental vs full re-evaluation of a one-change scenario.
+
+On the whole-Andorra assessment (``--bbox 1.40,42.42,1.79,42.66 --buffer 500``, the extent
+tests/test_data_quality.py uses), one change (default: a new grocery in Andorra la Vella) is
+applied to the kept stages and re-evaluated twice, without writing files: every stage after the
+change on every node (``evaluate(..., incremental=False)``, the reference) and only what the change
+reaches (``incremental=True``). Each is run ``--repeat`` times; the table gives the median seconds
+per step, the speed-up and the largest difference between the two (nodes, cells: must be <= 1e-9;
+summary.json: must be equal).
+
+Rows for the planning solver (plan time and greedy gap against candidates) come from
+``bench/planning_solver.py``: :func:`solver_rows` is the place to add them to this table.
+
+Prints a Markdown table and ends with one ``RESULT`` line.
+
+Usage::
+
+    python bench/planning.py [--change add|remove|floor|link] [--repeat 3]
+                             [--extract FILE --bbox W,S,E,N --buffer M --at LON,LAT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from parkscope.planning.apply import apply_changes  # noqa: E402
+from parkscope.planning.changes import parse_changes  # noqa: E402
+from parkscope.planning.scenario import evaluate, prepare_base  # noqa: E402
+from parkscope.planning.state import Stages, assess_stages  # noqa: E402
+
+EXTRACT = ROOT.parent / "shared" / "data" / "osm" / "andorra.osm.pbf"
+BBOX = "1.40,42.42,1.79,42.66"
+CHANGES = {
+    "add": {"geometry": {"type": "Point", "coordinates": [1.5225, 42.5075]},
+            "properties": {"action": "add", "category": "groceries"}},
+    "remove": {"geometry": {"type": "Point", "coordinates": [1.5225, 42.5075]},
+               "properties": {"action": "remove", "category": "dining"}},
+    "floor": {"geometry": {"type": "Point", "coordinates": [1.5340, 42.5100]},
+              "properties": {"action": "add", "use": "homes", "floor_area_m2": 8000}},
+    "link": {"geometry": {"type": "LineString", "coordinates": [[1.5215, 42.5065], [1.5240, 42.5085]]},
+             "properties": {"action": "add_link"}},
+}
+
+
+def stages(extract: Path = EXTRACT, bbox: str = BBOX, buffer_m: float = 500) -> Stages:
+    """The assessment's stages (what `assess` keeps in OUTDIR); by default whole Andorra."""
+    return assess_stages(extract, bbox=bbox, buffer_m=buffer_m)
+
+
+def moved(feature: dict, lon: float, lat: float) -> dict:
+    """A change of :data:`CHANGES` moved to (lon, lat) (a line keeps its shape)."""
+    geom = feature["geometry"]
+    coords = geom["coordinates"]
+    if geom["type"] == "Point":
+        new = [lon, lat]
+    else:
+        dx, dy = lon - coords[0][0], lat - coords[0][1]
+        new = [[x + dx, y + dy] for x, y in coords]
+    return {**feature, "geometry": {"type": geom["type"], "coordinates": new}}
+
+
+def max_difference(a, b) -> float:
+    """Largest absolute difference of the numbers of nodes and cells (inf if NaNs disagree)."""
+    worst = 0.0
+    for x, y in ((a.sc.nodes, b.sc.nodes), (a.dg.cells, b.dg.cells)):
+        x = pd.DataFrame(x.drop(columns="geometry")).select_dtypes(include=[np.number, bool]).to_numpy(float)
+        y = pd.DataFrame(y.drop(columns="geometry")).select_dtypes(include=[np.number, bool]).to_numpy(float)
+        if x.shape != y.shape or not np.array_equal(np.isnan(x), np.isnan(y)):
+            return float("inf")
+        d = np.abs(np.nan_to_num(x) - np.nan_to_num(y))
+        worst = max(worst, float(d.max()) if d.size else 0.0)
+    return worst
+
+
+def solver_rows() -> list[str]:
+    """Rows of bench/planning_solver.py (plan time, greedy gap): added there, empty here."""
+    return []
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Time both re-evaluations and print the table and the RESULT line."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--change", choices=sorted(CHANGES), default="add")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--extract", type=Path, default=EXTRACT, help="default: andorra.osm.pbf (whole)")
+    ap.add_argument("--bbox", default=BBOX)
+    ap.add_argument("--buffer", type=float, default=500.0)
+    ap.add_argument("--at", help="LON,LAT where the change goes (default: in Andorra la Vella)")
+    args = ap.parse_args(argv)
+    t = time.perf_counter()
+    st = stages(args.extract, args.bbox, args.buffer)
+    setup = time.perf_counter() - t
+    feature = {"type": "Feature", **CHANGES[args.change]}
+    if args.at:
+        feature = moved(feature, *(float(v) for v in args.at.split(",")))
+    changes = parse_changes({"features": [feature]}, st.req.settings.category_keys, st.req.area.analysis)
+    applied = apply_changes(st, changes)
+    t = time.perf_counter()
+    base = prepare_base(st)  # derived once per kept assessment, reused by every scenario of it
+    base_s = time.perf_counter() - t
+    runs: dict[str, list] = {"full": [], "incremental": []}
+    for _ in range(args.repeat):
+        for name in runs:
+            t = time.perf_counter()
+            ev = evaluate(st, applied, incremental=name == "incremental", base=base)
+            runs[name].append((time.perf_counter() - t, ev))
+    med = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+    steps = sorted({step for v in runs.values() for r in v for step in r[1].timings})
+    step_med = {k: {step: statistics.median(r[1].timings.get(step, 0.0) for r in v) for step in steps}
+                for k, v in runs.items()}
+    full, inc = runs["full"][-1][1], runs["incremental"][-1][1]
+    diff = max_difference(full, inc)
+    same_summary = full.summary == inc.summary
+    name, n_nodes = args.extract.name.split(".")[0], st.walk.network.n_nodes
+    print(f"{args.extract.name} ({args.bbox}): {n_nodes} nodes, {len(st.sc.cells)} cells; assessment "
+          f"{setup:.1f} s; change: {args.change} ({applied.records[0]}); median of {args.repeat} runs.\n")
+    print("| step | full_s | incremental_s |")
+    print("| --- | --- | --- |")
+    for step in steps:
+        print(f"| {step} | {step_med['full'][step]:.3f} | {step_med['incremental'][step]:.3f} |")
+    print(f"| **total (wall)** | **{med['full']:.3f}** | **{med['incremental']:.3f}** |")
+    for row in solver_rows():
+        print(row)
+    print(f"\nnodes recomputed: {inc.affected_nodes} of {st.walk.network.n_nodes}; cells whose scores were "
+          f"recomputed: {inc.affected_cells} of {len(st.sc.cells)}; max |full - incremental| = {diff:.3g}; "
+          f"summary.json equal: {same_summary}")
+    print(f"derived once per OUTDIR (prepare_base, not in the totals above): {base_s:.3f} s; speed-up "
+          f"with it counted in every run: {med['full'] / (med['incremental'] + base_s):.1f}x")
+    print(f"RESULT extract={name} change={args.change} nodes={n_nodes} "
+          f"full_s={med['full']:.3f} incremental_s={med['incremental']:.3f} base_s={base_s:.3f} "
+          f"speedup={med['full'] / med['incremental']:.1f} max_abs_diff={diff:.3g} "
+          f"summary_equal={same_summary} nodes_recomputed={inc.affected_nodes}")
+
+
+if __name__ == "__main__":
+    main()
