@@ -8,20 +8,22 @@ reaches (``incremental=True``). Each is run ``--repeat`` times; the table gives 
 per step, the speed-up and the largest difference between the two (nodes, cells: must be <= 1e-9;
 summary.json: must be equal).
 
-Rows for the planning solver (plan time and greedy gap against candidates) come from
-``bench/planning_solver.py``: :func:`solver_rows` is the place to add them to this table.
+With ``--plan`` it also prints the plan part (``bench/planning_solver.py``: plan time for 100 and
+1,000 candidate sites x 4 categories on whole Andorra, and the greedy's gap to the exact optimum)
+with its own ``RESULT`` line, before the scenario's.
 
-Prints a Markdown table and ends with one ``RESULT`` line.
+Prints a Markdown table and ends with one ``RESULT`` line (the scenario's).
 
 Usage::
 
     python bench/planning.py [--change add|remove|floor|link] [--repeat 3]
-                             [--extract FILE --bbox W,S,E,N --buffer M --at LON,LAT]
+                             [--extract FILE --bbox W,S,E,N --buffer M --at LON,LAT] [--plan]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import sys
 import time
@@ -82,9 +84,15 @@ def max_difference(a, b) -> float:
     return worst
 
 
-def solver_rows() -> list[str]:
-    """Rows of bench/planning_solver.py (plan time, greedy gap): added there, empty here."""
-    return []
+def solver_part(work: Path | None = None) -> tuple[str, str]:
+    """The plan part (bench/planning_solver.py): its tables (plan time and greedy gap against the
+    number of candidates) and its RESULT line."""
+    spec = importlib.util.spec_from_file_location("bench_planning_solver",
+                                                  Path(__file__).with_name("planning_solver.py"))
+    solver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(solver)
+    rows = solver.solver_rows(work)
+    return solver.markdown(rows), solver.result_line(rows)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,6 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--bbox", default=BBOX)
     ap.add_argument("--buffer", type=float, default=500.0)
     ap.add_argument("--at", help="LON,LAT where the change goes (default: in Andorra la Vella)")
+    ap.add_argument("--plan", action="store_true",
+                    help="also time `plan` (1,000 candidate sites x 4 categories on whole Andorra) and its "
+                    "greedy's gap to the exact optimum (bench/planning_solver.py): a second table and "
+                    "RESULT line before the scenario's")
     args = ap.parse_args(argv)
     t = time.perf_counter()
     st = stages(args.extract, args.bbox, args.buffer)
@@ -129,13 +141,16 @@ def main(argv: list[str] | None = None) -> None:
     for step in steps:
         print(f"| {step} | {step_med['full'][step]:.3f} | {step_med['incremental'][step]:.3f} |")
     print(f"| **total (wall)** | **{med['full']:.3f}** | **{med['incremental']:.3f}** |")
-    for row in solver_rows():
-        print(row)
     print(f"\nnodes recomputed: {inc.affected_nodes} of {st.walk.network.n_nodes}; cells whose scores were "
           f"recomputed: {inc.affected_cells} of {len(st.sc.cells)}; max |full - incremental| = {diff:.3g}; "
           f"summary.json equal: {same_summary}")
     print(f"derived once per OUTDIR (prepare_base, not in the totals above): {base_s:.3f} s; speed-up "
           f"with it counted in every run: {med['full'] / (med['incremental'] + base_s):.1f}x")
+    if args.plan:
+        table, line = solver_part()
+        print("\nPlan (bench/planning_solver.py):\n")
+        print(table)
+        print(line)
     print(f"RESULT extract={name} change={args.change} nodes={n_nodes} "
           f"full_s={med['full']:.3f} incremental_s={med['incremental']:.3f} base_s={base_s:.3f} "
           f"speedup={med['full'] / med['incremental']:.1f} max_abs_diff={diff:.3g} "
