@@ -97,8 +97,8 @@ def _reset_peak() -> bool:
 
 def _warm_up() -> float:
     """Compile (or load from cache) every kernel on a tiny graph; return the seconds taken."""
-    from parkscope._kernels import csr_from_edges, k_nearest_sources
-    from parkscope.access import k_nearest_by_category
+    from parkscope.walk._kernels import csr_from_edges, k_nearest_sources
+    from parkscope.walk.access import k_nearest_by_category
 
     t = time.perf_counter()
     indptr, indices, weights = csr_from_edges(
@@ -112,8 +112,8 @@ def _warm_up() -> float:
 
 
 def _ours(network, amenities, categories, k, max_distance):
-    from parkscope.access import k_nearest_by_category
-    from parkscope.amenities import join_to_network
+    from parkscope.walk.access import k_nearest_by_category
+    from parkscope.walk.amenities import join_to_network
 
     # a fresh copy of the network: its CSR arrays and KD-tree are built in every timed run, as in
     # an assessment (a network keeps them once built)
@@ -258,8 +258,8 @@ def _best_of(repeat: int, fn):
 
 def _scaling(network, node, cat, categories, k, max_distance, repeat):
     """Engine cost on discs of the network around its centre: CSR build + all categories."""
-    from parkscope._kernels import csr_from_edges
-    from parkscope.access import k_nearest_by_category
+    from parkscope.walk._kernels import csr_from_edges
+    from parkscope.walk.access import k_nearest_by_category
 
     n = network.n_nodes
     cx, cy = np.median(network.x), np.median(network.y)
@@ -291,7 +291,7 @@ def _scaling(network, node, cat, categories, k, max_distance, repeat):
 def _pandana_rows(row: dict, network, amenities, categories, k, max_distance, repeat, node,
                   cat, csr) -> None:
     """Time pandana both ways and compare its distances with ours; fills ``row``."""
-    from parkscope.access import k_nearest_by_category
+    from parkscope.walk.access import k_nearest_by_category
 
     n = network.n_nodes
     indptr, indices, weights = csr
@@ -330,11 +330,11 @@ def _pandana_rows(row: dict, network, amenities, categories, k, max_distance, re
 def run_one(path: Path, k: int, max_distance: float, cityseer_max_nodes: int, repeat: int,
             scaling: bool, peers: tuple[str, ...] = PEERS) -> dict:
     """Benchmark one extract against the installed ``peers``; returns the row as a dict."""
-    from parkscope.access import k_nearest_by_category
-    from parkscope.amenities import join_to_network, locate_amenities
-    from parkscope.config import load_settings
-    from parkscope.ingest import read_extract
-    from parkscope.network import build_walk_network
+    from parkscope.inputs.osm import read_extract
+    from parkscope.settings.config import load_settings
+    from parkscope.walk.access import k_nearest_by_category
+    from parkscope.walk.amenities import join_to_network, locate_amenities
+    from parkscope.walk.network import build_walk_network
 
     row: dict = {"extract": path.name.split(".")[0]}
     row["compile_s"] = _warm_up()

@@ -2,7 +2,7 @@
 
 What is timed, per file (each run in a fresh subprocess, so peak memory is that run's own):
 
-- **pyosmium** — ``parkscope.ingest.read_extract(path)``: every highway way with its tags, node ids and
+- **pyosmium** — ``parkscope.inputs.osm.read_extract(path)``: every highway way with its tags, node ids and
   node locations, plus the features (nodes, ways and multipolygons with amenity/shop/leisure/... keys,
   bus stops) with geometries. Reads PBF and OSM XML (.osm, .osm.gz).
 - **pyrosm** — ``OSM(path).get_network("walking")`` + ``get_data_by_custom_criteria`` with the same
@@ -112,7 +112,7 @@ def _ensure_duckdb_spatial() -> None:
 
 def worker(engine: str, path: str, bbox: tuple[float, float, float, float] | None, sample: bool) -> dict:
     if engine == "pyosmium":
-        from parkscope.ingest import read_extract
+        from parkscope.inputs.osm import read_extract
 
         def run() -> str:
             x = read_extract(path, bbox)

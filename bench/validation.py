@@ -41,9 +41,9 @@ import shapely
 from scipy.stats import spearmanr
 
 from parkscope import __version__
-from parkscope.area import local_crs
-from parkscope.ingest import OsmExtract, read_extract
-from parkscope.population import (
+from parkscope.inputs.area import local_crs
+from parkscope.inputs.osm import OsmExtract, read_extract
+from parkscope.measures.population import (
     building_floorspace,
     defaults_for,
     estimate_jobs_residents,

@@ -31,9 +31,9 @@ import osmium
 import pandas as pd
 
 import parkscope
-from parkscope.diagnosis import INDICATORS, SUBSYSTEMS
-from parkscope.indices import entropy_weights
-from parkscope.reference import ScaledIndicator, scale_to_reference
+from parkscope.diagnoses.integration import INDICATORS, SUBSYSTEMS
+from parkscope.measures.indices import entropy_weights
+from parkscope.measures.reference import ScaledIndicator, scale_to_reference
 
 #: Version of the reference scale: bump when the areas, the rules or the indicators change.
 VERSION = "2026.12.1"

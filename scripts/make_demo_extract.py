@@ -40,8 +40,8 @@ from pathlib import Path
 
 import osmium
 
-from parkscope.area import BBox, area_from_park
 from parkscope.cli import DEMO_BUFFER_M, DEMO_PARK
+from parkscope.inputs.area import BBox, area_from_park
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "data" / "osm" / "berlin-adlershof.osm.gz"

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from parkscope import assess
-from parkscope.ingest import extract_bounds
+from parkscope.inputs.osm import extract_bounds
 
 EXTRACTS = (
     "berlin-adlershof.osm.gz", "porto.osm.pbf", "munich.osm.pbf", "london.osm.pbf", "monaco.osm.pbf",

@@ -1,4 +1,5 @@
-"""Write docs/summary.schema.json: the JSON Schema of summary.json, generated from parkscope.summary.Summary.
+"""Write docs/summary.schema.json: the JSON Schema of summary.json, generated from
+parkscope.settings.summary.Summary.
 
     python scripts/write_summary_schema.py           # (re)write the file
     python scripts/write_summary_schema.py --check   # exit 1 if the file differs from the model
@@ -13,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from parkscope.summary import schema_text
+from parkscope.settings.summary import schema_text
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "summary.schema.json"
 

@@ -14,9 +14,9 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from parkscope._kernels import csr_from_edges, k_nearest_sources, k_nearest_sources_by_id
-from parkscope.access import k_nearest_by_category
 from parkscope.errors import InputError, NetworkError, ParkscopeError
+from parkscope.walk._kernels import csr_from_edges, k_nearest_sources, k_nearest_sources_by_id
+from parkscope.walk.access import k_nearest_by_category
 
 # ---------------------------------------------------------------------------------------------
 # a small random network
@@ -219,15 +219,15 @@ def oracle_k_nearest(n, edge_u, edge_v, length_m, node, offset, k, max_distance,
 
 @pytest.fixture(scope="module")
 def settings():
-    from parkscope.config import load_settings
+    from parkscope.settings.config import load_settings
 
     return load_settings()
 
 
 def _real_case(path: Path, settings, mode: str):
-    from parkscope.amenities import join_to_network, locate_amenities
-    from parkscope.ingest import read_extract
-    from parkscope.network import build_walk_network
+    from parkscope.inputs.osm import read_extract
+    from parkscope.walk.amenities import join_to_network, locate_amenities
+    from parkscope.walk.network import build_walk_network
 
     osm = read_extract(path)
     network = build_walk_network(osm)

@@ -5,9 +5,9 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from parkscope.amenities import classify, join_to_network, locate_amenities
-from parkscope.config import load_settings
-from parkscope.network import WalkNetwork
+from parkscope.settings.config import load_settings
+from parkscope.walk.amenities import classify, join_to_network, locate_amenities
+from parkscope.walk.network import WalkNetwork
 
 UTM = CRS.from_epsg(32633)
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from parkscope.area import (
+from parkscope.errors import AreaError
+from parkscope.inputs.area import (
     area_from_bbox,
     area_from_boundary,
     local_crs,
@@ -14,7 +15,6 @@ from parkscope.area import (
     normalise_name,
     parse_bbox,
 )
-from parkscope.errors import AreaError
 
 
 def test_parse_bbox_accepts_and_refuses():
@@ -136,7 +136,7 @@ def test_share_outside_the_extract_by_hand_and_on_a_cut_export(osm_dir, caplog):
     from pyproj import CRS
 
     from parkscope import assess
-    from parkscope.area import share_outside
+    from parkscope.inputs.area import share_outside
 
     square = shapely.box(10.0, 0.0, 10.02, 0.02)  # at the equator: degrees are near-squares
     crs = CRS.from_epsg(32632)

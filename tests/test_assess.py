@@ -234,7 +234,7 @@ def test_boundary_outside_the_extract_and_json_output(osm_dir, tmp_path, capsys)
 
 def test_area_beyond_the_header_bounds_but_inside_the_data(osm_dir, tmp_path, capsys):
     # beijing-xueyuan-road.osm says <bounds maxlat="40.0089…"> but its nodes reach 40.038 N
-    from parkscope.ingest import extract_bounds
+    from parkscope.inputs.osm import extract_bounds
 
     header = extract_bounds(osm_dir / "beijing-xueyuan-road.osm")
     assert header is not None and header[3] < 40.02

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from parkscope import assess
 from parkscope.cli import cli
-from parkscope.indices import COORDINATION_CLASSES
-from parkscope.population import read_counts_table
+from parkscope.measures.indices import COORDINATION_CLASSES
+from parkscope.measures.population import read_counts_table
 
 LAGS = {"industry_without_city", "city_without_industry", "balanced"}
 CELL_COLUMNS = ["industry", "city", "people", "coupling_C", "development_T", "coordination_D", "lag_type",

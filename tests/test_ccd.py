@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from parkscope.ccd import coupling_panel, load_spec
 from parkscope.cli import main
 from parkscope.errors import ConfigError
+from parkscope.outputs.ccd import coupling_panel, load_spec
 
 PANEL = "year,gdp,firms,parks,pollution\n2019,10,5,2,8\n2020,20,10,4,6\n2021,30,20,6,2\n"
 SPEC_EQUAL = """

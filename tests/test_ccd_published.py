@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from parkscope.cli import main
-from parkscope.indices import (
+from parkscope.measures.indices import (
     coordination,
     coordination_class,
     coupling_classic,

@@ -12,7 +12,7 @@ import pytest
 
 from parkscope import assess
 from parkscope.cli import main
-from parkscope.compare import FIVE_PARK_DIMENSIONS, compare_table, display_table, load_summaries
+from parkscope.outputs.compare import FIVE_PARK_DIMENSIONS, compare_table, display_table, load_summaries
 
 INTEGRATION_COLUMNS = ["industry", "city", "people", "coupling_C", "development_T", "coordination_D"]
 

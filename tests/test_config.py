@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from parkscope.config import load_settings
 from parkscope.errors import ConfigError
+from parkscope.settings.config import load_settings
 
 
 def test_shipped_defaults_have_all_categories_with_labels():

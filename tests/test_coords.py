@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from parkscope import coords
+from parkscope.inputs import coords
 
 GEOD = Geod(ellps="WGS84")
 

@@ -14,11 +14,17 @@ from click.testing import CliRunner
 
 from parkscope import assess
 from parkscope.cli import cli
-from parkscope.config import load_settings
-from parkscope.diagnosis import INDICATORS, KEY_LAYER, diagnose_cells, mask_unmeasurable, weakest_subsystem
-from parkscope.ingest import extract_bounds
-from parkscope.quality import LayerQuality, cell_statuses, counts_quality
-from parkscope.report._text import summary_sentences
+from parkscope.diagnoses.integration import (
+    INDICATORS,
+    KEY_LAYER,
+    diagnose_cells,
+    mask_unmeasurable,
+    weakest_subsystem,
+)
+from parkscope.inputs.osm import extract_bounds
+from parkscope.measures.quality import LayerQuality, cell_statuses, counts_quality
+from parkscope.outputs.report._text import summary_sentences
+from parkscope.settings.config import load_settings
 
 #: Study areas: the box each file declares, or a town box (whole-country extracts, files with none).
 TOWNS = {

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from parkscope.cli import DEMO_BUFFER_M, DEMO_EXTRACT, DEMO_PARK, cli
-from parkscope.ingest import extract_bounds
+from parkscope.inputs.osm import extract_bounds
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = Path(str(resources.files("parkscope").joinpath("data", DEMO_EXTRACT)))

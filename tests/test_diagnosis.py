@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parkscope.config import DiagnosisSettings, load_settings
-from parkscope.diagnosis import (
+from parkscope.diagnoses.integration import (
     INDICATORS,
     couple,
     diagnose_cells,
@@ -17,6 +16,7 @@ from parkscope.diagnosis import (
     jobs_housing_reading,
 )
 from parkscope.errors import ConfigError
+from parkscope.settings.config import DiagnosisSettings, load_settings
 
 SETTINGS = DiagnosisSettings(scale="study_area")  # hand-checked min–max cases; reference: test_reference.py
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parkscope.config import load_settings
-from parkscope.errors import ConfigError, InputError
-from parkscope.fivepark import (
+from parkscope.diagnoses.fivepark import (
     DIMENSIONS,
     SCORECARD,
     SCORECARD_BY_KEY,
@@ -16,8 +14,10 @@ from parkscope.fivepark import (
     read_park_data,
     scorecard,
 )
-from parkscope.parkstats import SCORED_DERIVED
-from parkscope.vocabulary import PARK_DATA_USER_KEYS
+from parkscope.errors import ConfigError, InputError
+from parkscope.settings.config import load_settings
+from parkscope.settings.parkstats import SCORED_DERIVED
+from parkscope.settings.vocabulary import PARK_DATA_USER_KEYS
 
 
 def test_indicator_score_is_linear_and_clipped_both_ways():

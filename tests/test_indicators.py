@@ -11,7 +11,8 @@ import shapely
 from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
-from parkscope.indicators import (
+from parkscope.inputs.osm import read_extract
+from parkscope.measures.indicators import (
     amenity_diversity,
     catchment,
     cell_representative_nodes,
@@ -23,8 +24,7 @@ from parkscope.indicators import (
     spread_cell_values,
     sum_in_cells,
 )
-from parkscope.ingest import read_extract
-from parkscope.network import WalkNetwork, build_walk_network
+from parkscope.walk.network import WalkNetwork, build_walk_network
 
 UTM = CRS.from_epsg(32633)
 
@@ -140,7 +140,7 @@ def test_feature_sets_find_real_green_space_and_firms(helsinki_net):
 
 
 def test_polygon_cover_share_equals_a_plain_overlay_on_real_green_space(osm_dir):
-    from parkscope.grid import cell_polygons
+    from parkscope.walk.grid import cell_polygons
 
     extract = read_extract(osm_dir / "andorra.osm.pbf", (1.50, 42.49, 1.56, 42.53))
     crs = CRS.from_epsg(32631)

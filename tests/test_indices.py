@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from parkscope.errors import InputError
-from parkscope.indices import (
+from parkscope.measures.indices import (
     coordination,
     coordination_class,
     coupling_classic,
@@ -246,7 +246,7 @@ def test_invalid_inputs_raise_input_error(call) -> None:
 
 
 def test_ahp_weights_match_the_classic_worked_example():
-    from parkscope.indices import ahp_weights
+    from parkscope.measures.indices import ahp_weights
 
     # Saaty-style 3 x 3 example: eigenvector weights 0.637, 0.258, 0.105; lambda_max 3.0385, CR 0.033
     w, cr = ahp_weights([[1, 3, 5], [1 / 3, 1, 3], [1 / 5, 1 / 3, 1]])

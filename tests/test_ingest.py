@@ -1,4 +1,4 @@
-"""parkscope.ingest on the real extracts in ../shared/data/osm (PBF, OSM XML, gzip and bzip2 XML)."""
+"""parkscope.inputs.osm on the real extracts in ../shared/data/osm (PBF, OSM XML, gzip and bzip2 XML)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import shapely
 from pyproj import Transformer
 
 from parkscope.errors import AreaError, ExtractError
-from parkscope.ingest import (
+from parkscope.inputs.osm import (
     OsmExtract,
     extract_bounds,
     list_named_areas,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from parkscope.errors import InputError
-from parkscope.io import (
+from parkscope.files.io import (
     atomic_output,
     atomic_output_dir,
     check_output,
@@ -98,7 +98,7 @@ def test_json_writes_nan_as_null(tmp_path: Path):
 def test_output_folder_gets_the_usual_permissions(tmp_path):
     import os
 
-    from parkscope.io import atomic_output_dir
+    from parkscope.files.io import atomic_output_dir
 
     with atomic_output_dir(tmp_path / "out") as tmp:
         (tmp / "a.txt").write_text("x")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from parkscope._kernels import (
+from parkscope.walk._kernels import (
     csr_from_edges,
     k_nearest_sources,
     k_nearest_sources_by_id,

@@ -7,7 +7,7 @@ import shapely
 from pyproj import Geod
 
 from parkscope.errors import NetworkError
-from parkscope.network import build_walk_network, walkable_mask
+from parkscope.walk.network import build_walk_network, walkable_mask
 
 
 def _ways(rows):
@@ -97,7 +97,7 @@ def test_empty_area_is_a_clear_error():
 
 
 def test_real_network_helsinki(osm_dir):
-    from parkscope.ingest import read_extract
+    from parkscope.inputs.osm import read_extract
 
     ext = read_extract(osm_dir / "helsinki.osm.pbf")
     net = build_walk_network(ext)

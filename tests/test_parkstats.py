@@ -9,19 +9,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from parkscope.ccd import run_ccd
 from parkscope.cli import main
-from parkscope.compare import (
+from parkscope.diagnoses.fivepark import SCORECARD_BY_KEY, read_park_data
+from parkscope.errors import ConfigError
+from parkscope.outputs.ccd import run_ccd
+from parkscope.outputs.compare import (
     PARK_STAT_FIELDS,
     benchmark_indices,
     compare_table,
     display_table,
     load_summaries,
 )
-from parkscope.config import load_settings
-from parkscope.errors import ConfigError
-from parkscope.fivepark import SCORECARD_BY_KEY, read_park_data
-from parkscope.parkstats import (
+from parkscope.settings.config import load_settings
+from parkscope.settings.parkstats import (
     MU_M2,
     derived_figures,
     panel_row,

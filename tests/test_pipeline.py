@@ -10,6 +10,8 @@ import pyogrio
 import pytest
 
 from parkscope import assess
+from parkscope.files.qgis import field_aliases
+from parkscope.measures.reference import load_reference
 from parkscope.pipeline import (
     Access,
     Extract,
@@ -27,8 +29,6 @@ from parkscope.pipeline import (
     scores,
     walk_network,
 )
-from parkscope.qgis import field_aliases
-from parkscope.reference import load_reference
 
 CENTRE = "-51.232,-30.034,-51.220,-30.026"  # Porto Alegre, Centro Histórico
 

@@ -15,9 +15,7 @@ import pandas as pd
 import pytest
 
 from parkscope import assess
-from parkscope.amenities import classify
 from parkscope.cli import main
-from parkscope.config import Category, Settings, _parse_selector
 from parkscope.errors import InputError
 from parkscope.pipeline import (
     accessibility,
@@ -34,7 +32,9 @@ from parkscope.planning import cover
 from parkscope.planning import plan as plan_mod
 from parkscope.planning.plan import make_plan, park_demand, read_outputs
 from parkscope.planning.solver import PlanProblem, ScoreModel, exact, greedy
-from parkscope.vocabulary import SCORE_KEYS
+from parkscope.settings.config import Category, Settings, _parse_selector
+from parkscope.settings.vocabulary import SCORE_KEYS
+from parkscope.walk.amenities import classify
 
 ROOT = Path(__file__).resolve().parents[1]
 BBOX = "1.515,42.500,1.545,42.515"  # Andorra la Vella

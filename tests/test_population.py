@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from pyproj import CRS, Transformer
 from shapely.geometry import box
 
-from parkscope import assess, coords
-from parkscope.area import local_crs
+from parkscope import assess
 from parkscope.errors import ConfigError, InputError
-from parkscope.grid import cell_polygons
-from parkscope.ingest import read_extract
-from parkscope.population import (
+from parkscope.inputs import coords
+from parkscope.inputs.area import local_crs
+from parkscope.inputs.osm import read_extract
+from parkscope.measures.population import (
     PopulationParams,
     allocate_to_cells,
     building_counts_to_cells,
@@ -30,6 +30,7 @@ from parkscope.population import (
     load_population_params,
     read_counts_table,
 )
+from parkscope.walk.grid import cell_polygons
 
 WGS84 = CRS.from_epsg(4326)
 PARK_WAY = 930935497  # 东畔科创中心 (Dong-Park), landuse=commercial, in beijing-xueyuan-road.osm

@@ -16,9 +16,9 @@ import pytest
 
 import parkscope
 from parkscope.errors import InputError
-from parkscope.indices import coordination_class
-from parkscope.io import write_gpkg
-from parkscope.qgis import LAG_TYPE_LABELS, LayerStyle, add_layer_styles, coordination_style
+from parkscope.files.io import write_gpkg
+from parkscope.files.qgis import LAG_TYPE_LABELS, LayerStyle, add_layer_styles, coordination_style
+from parkscope.measures.indices import coordination_class
 
 # the columns, in order, of the table QGIS's OGR provider creates (QgsOgrProviderMetadata::saveStyle)
 QGIS_COLUMNS = [

@@ -21,27 +21,32 @@ import shapely
 from rasterio.transform import from_origin
 
 from parkscope import assess
-from parkscope.area import area_from_park, local_crs
 from parkscope.cli import main
-from parkscope.diagnosis import workplace_and_housing_floor
+from parkscope.diagnoses.integration import workplace_and_housing_floor
 from parkscope.errors import InputError
-from parkscope.grid import cell_polygons, grid_cells
-from parkscope.indicators import representative_xy
-from parkscope.ingest import read_extract
-from parkscope.population import (
-    allocate_to_cells,
-    building_floorspace,
-    estimate_jobs_residents,
-    read_counts_table,
-)
-from parkscope.rasters import (
+from parkscope.inputs.area import area_from_park, local_crs
+from parkscope.inputs.osm import read_extract
+from parkscope.inputs.rasters import (
     GHS_BUILT_V_ATTRIBUTION,
     WORLDPOP_ATTRIBUTION,
     check_raster,
     raster_to_cells,
     read_raster,
 )
-from parkscope.sources import M3_PER_JOB, count_requests, head_count_to_cells, weight_raster_to_cells
+from parkscope.measures.indicators import representative_xy
+from parkscope.measures.population import (
+    allocate_to_cells,
+    building_floorspace,
+    estimate_jobs_residents,
+    read_counts_table,
+)
+from parkscope.measures.population_sources import (
+    M3_PER_JOB,
+    count_requests,
+    head_count_to_cells,
+    weight_raster_to_cells,
+)
+from parkscope.walk.grid import cell_polygons, grid_cells
 
 POA_BOX = (-51.19, -30.075, -51.15, -30.04)  # part of the hexgrid's extent, part outside it
 
@@ -188,7 +193,7 @@ def test_windowed_read_reads_only_the_study_area(rasters):
 
 
 def test_nodata_negative_and_nan_pixels_are_zero_and_said(rasters, caplog):
-    with caplog.at_level(logging.WARNING, logger="parkscope.rasters"):
+    with caplog.at_level(logging.WARNING, logger="parkscope.inputs.rasters"):
         whole = read_raster(rasters["web_nodata"], "residents")  # the whole raster
     rec = whole.attrs["raster"]
     with rasterio.open(rasters["web_nodata"]) as ds:
@@ -207,7 +212,7 @@ def test_nodata_negative_and_nan_pixels_are_zero_and_said(rasters, caplog):
 def test_a_raster_smaller_than_the_study_area(rasters, tables_dir, caplog):
     hsy = gpd.read_file(tables_dir / "helsinki-population-grid-2020.gpkg")
     cells = cells_over((24.88, 60.14, 24.99, 60.19))  # larger than the HSY grid on every side
-    with caplog.at_level(logging.WARNING, logger="parkscope.rasters"):
+    with caplog.at_level(logging.WARNING, logger="parkscope.inputs.rasters"):
         pixels = read_raster(rasters["helsinki"], "residents", cells.union_all())
     share = pixels.attrs["raster"]["coverage_share"]
     with rasterio.open(rasters["helsinki"]) as ds:
@@ -350,7 +355,7 @@ def test_head_count_by_area_where_the_park_has_no_homes(dongpark, caplog):
     area, b, cells, xy, in_park = dongpark
     assert b["residential_floor_m2"].to_numpy()[in_park].sum() == 0  # an office park
     metric = cells.geometry.to_crs(area.crs)
-    with caplog.at_level(logging.WARNING, logger="parkscope.sources"):
+    with caplog.at_level(logging.WARNING, logger="parkscope.measures.population_sources"):
         counts, rec = head_count_to_cells(
             800.0, "residents", b, in_park, xy, metric, cells["park_overlap_m2"].to_numpy()
         )

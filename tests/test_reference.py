@@ -12,18 +12,18 @@ import pandas as pd
 import pytest
 
 from parkscope import assess
-from parkscope.ccd import PanelSpec, coupling_panel
-from parkscope.config import DiagnosisSettings, load_settings
-from parkscope.diagnosis import INDICATORS, SUBSYSTEMS, active_indicators, coupled_indices
+from parkscope.diagnoses.fivepark import SCORECARD_BY_KEY
+from parkscope.diagnoses.integration import INDICATORS, SUBSYSTEMS, active_indicators, coupled_indices
 from parkscope.errors import ConfigError
-from parkscope.fivepark import SCORECARD_BY_KEY
-from parkscope.reference import (
+from parkscope.measures.reference import (
     ScaledIndicator,
     load_reference,
     nan_weighted_index,
     parse_reference,
     scale_to_reference,
 )
+from parkscope.outputs.ccd import PanelSpec, coupling_panel
+from parkscope.settings.config import DiagnosisSettings, load_settings
 
 DATA = Path(__file__).resolve().parents[1].parent.parent / "shared" / "data" / "osm"
 if not DATA.is_dir():

@@ -13,9 +13,9 @@ import pytest
 import shapely
 
 import parkscope
-from parkscope.report import html as report_html
-from parkscope.report.basemap import basemap_layers
-from parkscope.report.figures import find_cjk_font, write_figures
+from parkscope.outputs.report import html as report_html
+from parkscope.outputs.report.basemap import basemap_layers
+from parkscope.outputs.report.figures import find_cjk_font, write_figures
 
 BBOX = "24.940,60.166,24.948,60.172"
 #: OSM names are written by anyone: these must show as text and never run.
@@ -238,8 +238,8 @@ def test_report_copes_with_missing_figures(assessment):
 
 
 def test_summary_warns_when_the_study_area_leaves_the_extract():
-    from parkscope.report._text import summary_sentences
-    from parkscope.summary import AreaSummary, Summary
+    from parkscope.outputs.report._text import summary_sentences
+    from parkscope.settings.summary import AreaSummary, Summary
 
     # only the figures the sentences read (model_construct: no other key is needed)
     base = Summary.model_construct(life_convenience_score=5.0, categories={},
@@ -251,7 +251,7 @@ def test_summary_warns_when_the_study_area_leaves_the_extract():
 
 
 def test_base_map_draws_rivers_mapped_as_lines(osm_dir):
-    from parkscope.report.basemap import basemap_layers
+    from parkscope.outputs.report.basemap import basemap_layers
 
     water = basemap_layers(osm_dir / "andorra.osm.pbf", (1.50, 42.49, 1.56, 42.53))["water"]
     # the Valira and its streams run through Andorra la Vella as centre lines only

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 import parkscope.assessment
-import parkscope.io
+import parkscope.files.io
 from parkscope.cli import cli, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,7 +161,7 @@ def test_bokeh_ids_are_renumbered_so_the_same_figures_give_the_same_page():
     from bokeh.embed import components
     from bokeh.plotting import figure
 
-    from parkscope.report.html import stable_ids
+    from parkscope.outputs.report.html import stable_ids
 
     def page() -> tuple[str, dict[str, str]]:
         fig = figure(title="p1234 stays")  # a data string that looks like an id is left alone

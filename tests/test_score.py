@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parkscope.config import load_settings
-from parkscope.score import category_scores, decay, life_convenience, rank_weights
+from parkscope.measures.score import category_scores, decay, life_convenience, rank_weights
+from parkscope.settings.config import load_settings
 
 
 def test_decay_break_points():

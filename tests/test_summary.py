@@ -1,4 +1,4 @@
-"""The declared summary.json (parkscope.summary.Summary) and its published JSON Schema (issue 13).
+"""The declared summary.json (parkscope.settings.summary.Summary) and its published JSON Schema (issue 13).
 
 Real outputs — the bundled demo extract, a town box of Andorra, and a park on the Douro in Porto with
 no walk node (no verdict, null score) — validate against docs/summary.schema.json and read back into
@@ -21,9 +21,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from parkscope.cli import main
-from parkscope.compare import load_summaries
 from parkscope.errors import InputError
-from parkscope.summary import Summary, read_summary, schema_text
+from parkscope.outputs.compare import load_summaries
+from parkscope.settings.summary import Summary, read_summary, schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "docs" / "summary.schema.json"
@@ -70,7 +70,7 @@ def _write(folder: Path, data: dict) -> Path:
 
 def test_published_schema_is_the_models():
     assert SCHEMA.read_text(encoding="utf-8") == schema_text(), (
-        "docs/summary.schema.json differs from parkscope.summary.Summary: run "
+        "docs/summary.schema.json differs from parkscope.settings.summary.Summary: run "
         "python scripts/write_summary_schema.py")
 
 

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from parkscope import assess
-from parkscope.area import local_crs
 from parkscope.errors import ConfigError
-from parkscope.ingest import read_extract
-from parkscope.population import (
+from parkscope.inputs.area import local_crs
+from parkscope.inputs.osm import read_extract
+from parkscope.measures.population import (
     building_floorspace,
     country_of,
     defaults_for,

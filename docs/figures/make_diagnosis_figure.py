@@ -20,7 +20,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from parkscope import assess  # noqa: E402
-from parkscope.area import parse_bbox  # noqa: E402
+from parkscope.inputs.area import parse_bbox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 OSM = ROOT.parent / "shared" / "data" / "osm" / "porto-alegre.osm.pbf"

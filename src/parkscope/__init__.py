@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ._version import __version__
-from .assessment import Assessment, assess
-from .config import Settings, load_settings
-from .errors import ParkscopeError
-from .summary import Summary, read_summary
+from parkscope._version import __version__
+from parkscope.assessment import Assessment, assess
+from parkscope.errors import ParkscopeError
+from parkscope.settings.config import Settings, load_settings
+from parkscope.settings.summary import Summary, read_summary
 
 __all__ = [
     "Assessment", "ParkscopeError", "Settings", "Summary", "__version__", "assess", "load_settings",

@@ -17,12 +17,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ._version import __version__
-from .area import StudyArea
-from .config import Settings
-from .io import atomic_output_dir, write_gpkg, write_json, write_parquet
-from .network import WalkNetwork
-from .pipeline import (
+from parkscope._version import __version__
+from parkscope.files.io import atomic_output_dir, write_gpkg, write_json, write_parquet
+from parkscope.inputs.area import StudyArea
+from parkscope.outputs.report.html import write_report
+from parkscope.pipeline import (
     OSM_ATTRIBUTION,
     accessibility,
     build_summary,
@@ -36,13 +35,14 @@ from .pipeline import (
     scores,
     walk_network,
 )
-from .planning.apply import apply_changes
-from .planning.changes import read_changes
-from .planning.difference import cell_comparison, park_comparison
-from .planning.scenario import evaluate
-from .planning.state import Stages, load_stages, save_stages
-from .report.html import write_report
-from .summary import Summary
+from parkscope.planning.apply import apply_changes
+from parkscope.planning.changes import read_changes
+from parkscope.planning.difference import cell_comparison, park_comparison
+from parkscope.planning.scenario import evaluate
+from parkscope.planning.state import Stages, load_stages, save_stages
+from parkscope.settings.config import Settings
+from parkscope.settings.summary import Summary
+from parkscope.walk.network import WalkNetwork
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Assessment:
         One row per H3 cell: ``h3``, ``score``, ``n_nodes``, ``in_park``,
         ``share<M>_<category>`` (M = coverage minutes), ...
     summary : Summary
-        The park-level figures written to summary.json (:class:`parkscope.summary.Summary`): the
+        The park-level figures written to summary.json (:class:`parkscope.settings.summary.Summary`): the
         same inputs and parameters give the same bytes.
     extract_path : Path or None
         The extract assessed (the report draws its base map from it).
@@ -104,7 +104,7 @@ class Assessment:
         """Write every output into ``outdir`` (whole or not at all); see docs/outputs in the README.
 
         An ``outdir`` that holds an earlier result is refused unless ``overwrite`` (then it is
-        replaced whole); one that holds other files, always (:func:`parkscope.io.check_output`).
+        replaced whole); one that holds other files, always (:func:`parkscope.files.io.check_output`).
         The same assessment writes byte-identical summary.json, Parquet files and cells.gpkg;
         run.json holds the timings and the wall-clock time.
         """
@@ -212,7 +212,8 @@ def assess(
         matching use (by area where it has none); not together with ``jobs`` / ``residents``.
     jobs_weight : str or Path, optional
         A GeoTIFF of non-residential built volume (GHSL GHS-BUILT-V NRES): jobs = volume /
-        :data:`parkscope.sources.M3_PER_JOB`, or with ``jobs_total`` the park's total spread by volume.
+        :data:`parkscope.measures.population_sources.M3_PER_JOB`, or with ``jobs_total`` the park's
+        total spread by volume.
     attribution : str or list of str, optional
         Attribution text of the user's data, carried to ``provenance.attribution_sources``.
     cooperation : str or Path, optional

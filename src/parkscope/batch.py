@@ -36,12 +36,12 @@ import pandas as pd
 import shapely
 from anyascii import anyascii
 
-from .area import parse_bbox
-from .assessment import assess
-from .compare import Assessed, compare_table
-from .errors import InputError, ParkscopeError
-from .io import atomic_output, atomic_output_dir, check_output, write_json
-from .summary import parse_summary
+from parkscope.assessment import assess
+from parkscope.errors import InputError, ParkscopeError
+from parkscope.files.io import atomic_output, atomic_output_dir, check_output, write_json
+from parkscope.inputs.area import parse_bbox
+from parkscope.outputs.compare import Assessed, compare_table
+from parkscope.settings.summary import parse_summary
 
 log = logging.getLogger(__name__)
 
@@ -725,7 +725,7 @@ RANKING_COLUMNS = ("rank", "name", "slug", "status", "message", "warnings", "lif
 def ranking_table(results: Sequence[ParkResult]) -> pd.DataFrame:
     """One row per park: the assessed ones ranked by life-convenience score, then the failed ones.
 
-    The figures are those of ``parkscope compare`` (:func:`parkscope.compare.compare_table`:
+    The figures are those of ``parkscope compare`` (:func:`parkscope.outputs.compare.compare_table`:
     industry, city, people, C, T, D, class, lag type, data status, jobs, residents, five-park…);
     ``rank`` 1 is the highest score, equal scores share a rank, parks without a score have none.
     """

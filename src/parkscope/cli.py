@@ -13,21 +13,21 @@ from typing import Any
 
 import click
 
-from ._version import __version__
-from .assessment import assess as run
-from .assessment import scenario as run_scenario
-from .batch import ParkResult, run_batch
-from .ccd import run_ccd
-from .compare import compare_table, display_table, load_summaries, table_records, write_csv
-from .cooperation import analyse_network
-from .cooperation.records import parse_columns
-from .errors import ParkscopeError
-from .io import check_output
-from .planning import project as run_projection
-from .planning.plan import make_plan, write_plan
-from .report._text import data_sentences, error_sentences
-from .report.plan import render_plan_report
-from .summary import Summary
+from parkscope._version import __version__
+from parkscope.assessment import assess as run
+from parkscope.assessment import scenario as run_scenario
+from parkscope.batch import ParkResult, run_batch
+from parkscope.cooperation import analyse_network
+from parkscope.cooperation.records import parse_columns
+from parkscope.errors import ParkscopeError
+from parkscope.files.io import check_output
+from parkscope.outputs.ccd import run_ccd
+from parkscope.outputs.compare import compare_table, display_table, load_summaries, table_records, write_csv
+from parkscope.outputs.report._text import data_sentences, error_sentences
+from parkscope.outputs.report.plan import render_plan_report
+from parkscope.planning import project as run_projection
+from parkscope.planning.plan import make_plan, write_plan
+from parkscope.settings.summary import Summary
 
 #: A config file in the working folder that ``assess`` reads when no --config is given.
 LOCAL_CONFIG = "parkscope.toml"

@@ -21,20 +21,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._version import __version__
-from .access import k_nearest_by_category
-from .amenities import join_to_network, locate_amenities
-from .area import (
-    StudyArea,
-    area_from_bbox,
-    area_from_boundary,
-    area_from_park,
-    check_overlap,
-    share_outside,
-)
-from .config import Settings, load_settings
-from .cooperation import analyse_network
-from .diagnosis import (
+from parkscope._version import __version__
+from parkscope.cooperation import analyse_network
+from parkscope.diagnoses.fivepark import read_park_data, scorecard
+from parkscope.diagnoses.integration import (
     IndexModel,
     Reach,
     cell_indicators,
@@ -45,14 +35,19 @@ from .diagnosis import (
     verdict_within_error,
     workplace_and_housing_floor,
 )
-from .errors import AreaError, InputError
-from .fivepark import read_park_data, scorecard
-from .grid import aggregate_to_cells, node_cells, park_cell_weights, park_weighted_mean, weighted_park_score
-from .indicators import catchment, representative_xy, sum_in_cells
-from .ingest import OsmExtract, extract_bounds, read_extract, scan_data_bounds
-from .network import WalkNetwork, build_walk_network
-from .parkstats import park_statistics
-from .population import (
+from parkscope.errors import AreaError, InputError
+from parkscope.inputs.area import (
+    StudyArea,
+    area_from_bbox,
+    area_from_boundary,
+    area_from_park,
+    check_overlap,
+    share_outside,
+)
+from parkscope.inputs.osm import OsmExtract, extract_bounds, read_extract, scan_data_bounds
+from parkscope.inputs.rasters import check_raster, is_raster, raster_to_cells, read_raster
+from parkscope.measures.indicators import catchment, representative_xy, sum_in_cells
+from parkscope.measures.population import (
     PopulationParams,
     allocate_to_cells,
     building_floorspace,
@@ -63,7 +58,13 @@ from .population import (
     load_population_params,
     read_counts_table,
 )
-from .quality import (
+from parkscope.measures.population_sources import (
+    CountRequest,
+    count_requests,
+    head_count_to_cells,
+    weight_raster_to_cells,
+)
+from parkscope.measures.quality import (
     DataQuality,
     amenities_quality,
     buildings_quality,
@@ -72,11 +73,21 @@ from .quality import (
     counts_quality,
     network_quality,
 )
-from .rasters import check_raster, is_raster, raster_to_cells, read_raster
-from .score import category_scores, life_convenience
-from .sources import CountRequest, count_requests, head_count_to_cells, weight_raster_to_cells
-from .summary import Summary
-from .vocabulary import SCORE_KEYS, share_column, share_within_key
+from parkscope.measures.score import category_scores, life_convenience
+from parkscope.settings.config import Settings, load_settings
+from parkscope.settings.parkstats import park_statistics
+from parkscope.settings.summary import Summary
+from parkscope.settings.vocabulary import SCORE_KEYS, share_column, share_within_key
+from parkscope.walk.access import k_nearest_by_category
+from parkscope.walk.amenities import join_to_network, locate_amenities
+from parkscope.walk.grid import (
+    aggregate_to_cells,
+    node_cells,
+    park_cell_weights,
+    park_weighted_mean,
+    weighted_park_score,
+)
+from parkscope.walk.network import WalkNetwork, build_walk_network
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +111,12 @@ class Request:
     settings : Settings
     area : StudyArea
     population_params : PopulationParams
-        Building-estimate parameters with the country's defaults (:func:`parkscope.population.defaults_for`).
+        Building-estimate parameters with the country's defaults
+        (:func:`parkscope.measures.population.defaults_for`).
     country : Any
         The country record the defaults came from.
     counts : dict
-        ``jobs`` / ``residents`` -> :class:`parkscope.sources.CountRequest`.
+        ``jobs`` / ``residents`` -> :class:`parkscope.measures.population_sources.CountRequest`.
     tables : dict
         The user's jobs / residents tables, read (``kind`` -> GeoDataFrame).
     user_tables : dict
@@ -508,9 +520,9 @@ def population_from_buildings(
 
 def data_quality(req: Request, ext: Extract, walk: Walk, sc: Scores, pop: Population,
                  measures: pd.DataFrame | None = None) -> DataQuality:
-    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
+    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.measures.quality`).
 
-    ``measures``: the cells' measures (:func:`parkscope.quality.cell_measures`) when the caller has
+    ``measures``: the cells' measures (:func:`parkscope.measures.quality.cell_measures`) when the caller has
     them (a scenario patches the old ones); by default they are measured here."""
     return measure_quality(
         sc.cells, None if measures is not None else sc.cells.geometry.to_crs(req.area.crs), walk.network,
@@ -625,7 +637,7 @@ def build_summary(
     dg: Diagnosis, extract_sha256: str | None = None,
 ) -> Summary:
     """The park-level figures written to summary.json (no timings or clock: those go to run.json),
-    validated against the declared :class:`parkscope.summary.Summary`.
+    validated against the declared :class:`parkscope.settings.summary.Summary`.
 
     ``extract_sha256`` spares reading the extract again (a scenario works from OUTDIR alone)."""
     area, settings, network, buildings = req.area, req.settings, walk.network, pop.buildings
@@ -812,7 +824,7 @@ def measure_quality(
     uncovered: dict[str, np.ndarray] | None = None,
     measures: pd.DataFrame | None = None,
 ) -> DataQuality:
-    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.quality`).
+    """How complete each input layer is, in the study area and per cell (:mod:`parkscope.measures.quality`).
 
     ``outside_extract`` is the share of the study area and of the park outside the extract's data;
     ``uncovered`` marks, per quantity, the cells beyond the reach of the user's table; ``measures``,

@@ -5,9 +5,9 @@ an actor graph with sparse matrices, measures it (degree, strength, betweenness,
 places a park in it (reach, brokers, gaps) and suggests partners by link prediction.
 """
 
-from .analysis import CORDIS_ATTRIBUTION, NetworkResult, analyse_network
-from .kinds import KINDS, load_network_settings
-from .records import read_records
+from parkscope.cooperation.analysis import CORDIS_ATTRIBUTION, NetworkResult, analyse_network
+from parkscope.cooperation.kinds import KINDS, load_network_settings
+from parkscope.cooperation.records import read_records
 
 __all__ = [
     "CORDIS_ATTRIBUTION",

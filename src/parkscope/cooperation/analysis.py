@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..area import area_from_boundary, parse_bbox
-from ..errors import InputError
-from ..io import atomic_output_dir, write_json, write_parquet
-from .graph import Network, links_from_agreements, links_from_participations
-from .kinds import KINDS, NetworkSettings, assign_kinds, load_network_settings
-from .metrics import actor_metrics, to_igraph
-from .park import inside, park_view, profile, suggest
-from .predict import METHODS
-from .records import Records, read_records
-from .report import render_network_report
+from parkscope.cooperation.graph import Network, links_from_agreements, links_from_participations
+from parkscope.cooperation.kinds import KINDS, NetworkSettings, assign_kinds, load_network_settings
+from parkscope.cooperation.metrics import actor_metrics, to_igraph
+from parkscope.cooperation.park import inside, park_view, profile, suggest
+from parkscope.cooperation.predict import METHODS
+from parkscope.cooperation.records import Records, read_records
+from parkscope.cooperation.report import render_network_report
+from parkscope.errors import InputError
+from parkscope.files.io import atomic_output_dir, write_json, write_parquet
+from parkscope.inputs.area import area_from_boundary, parse_bbox
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class NetworkResult:
     def write(self, outdir: str | Path, report: bool = True, overwrite: bool = False) -> Path:
         """Write actors.parquet, links.parquet, summary.json, [suggestions.csv], network.html.
 
-        The folder is written whole or not at all (:func:`parkscope.io.atomic_output_dir`); one that
+        The folder is written whole or not at all (:func:`parkscope.files.io.atomic_output_dir`); one that
         holds an earlier result is replaced only with ``overwrite``.
         """
         with atomic_output_dir(outdir, overwrite=overwrite) as tmp:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .records import Issues
+from parkscope.cooperation.records import Issues
 
 
 @dataclass

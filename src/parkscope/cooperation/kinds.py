@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ConfigError
+from parkscope.errors import ConfigError
 
 KINDS = ("park", "incubator", "cluster", "university", "research", "firm", "public", "other")
 NAME_KINDS = ("park", "incubator", "cluster")

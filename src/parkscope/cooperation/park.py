@@ -16,8 +16,8 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from .kinds import KIND_ZH
-from .predict import binary, katz_beta, scorer, seed_rows
+from parkscope.cooperation.kinds import KIND_ZH
+from parkscope.cooperation.predict import binary, katz_beta, scorer, seed_rows
 
 EARTH_RADIUS_KM = 6371.0088
 

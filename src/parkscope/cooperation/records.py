@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from parkscope.errors import InputError
 
 PARTICIPATION_KEYS = ("project", "actor", "name", "kind", "country", "lon", "lat", "date")
 AGREEMENT_KEYS = ("a", "b", "type", "date")

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..io import template_env
-from .kinds import KIND_ZH, KINDS
+from parkscope.cooperation.kinds import KIND_ZH, KINDS
+from parkscope.files.io import template_env
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis import NetworkResult
+    from parkscope.cooperation.analysis import NetworkResult
 
 #: Links drawn on the map at most (the heaviest); every link is in links.parquet.
 MAX_DRAWN_LINKS = 4000

@@ -3,7 +3,7 @@
 - a new amenity joins the walk network as ``walk_network`` joins every amenity (nearest point of the
   nearest edge, the edge split there); a removed one leaves the network and its join as they were;
 - new floor space is a building point of that use (no footprint) whose jobs and residents
-  :func:`parkscope.population.estimate_jobs_residents` estimates; a change of use sets the use and
+  :func:`parkscope.measures.population.estimate_jobs_residents` estimates; a change of use sets the use and
   keeps ``occupancy`` × the floor area in use;
 - a new footpath is an edge between the walk nodes nearest its ends (length: the line plus the two
   joins).
@@ -23,14 +23,14 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from ..amenities import join_to_network
-from ..errors import InputError
-from ..grid import node_cells
-from ..indicators import nearest_nodes
-from ..pipeline import Walk
-from ..population import estimate_jobs_residents
-from .changes import SNAP_M, Change
-from .state import Stages
+from parkscope.errors import InputError
+from parkscope.measures.indicators import nearest_nodes
+from parkscope.measures.population import estimate_jobs_residents
+from parkscope.pipeline import Walk
+from parkscope.planning.changes import SNAP_M, Change
+from parkscope.planning.state import Stages
+from parkscope.walk.amenities import join_to_network
+from parkscope.walk.grid import node_cells
 
 __all__ = ["Applied", "apply_changes", "building_ids"]
 

@@ -28,8 +28,8 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import InputError
-from ..population import USES
+from parkscope.errors import InputError
+from parkscope.measures.population import USES
 
 __all__ = ["ACTIONS", "SNAP_M", "USE_WORDS", "Change", "parse_changes", "read_changes", "use_of"]
 
@@ -65,7 +65,7 @@ class Change:
     category : str or None
     amenity_id : str or None
     use : str or None
-        A parkscope building use (:data:`parkscope.population.USES`).
+        A parkscope building use (:data:`parkscope.measures.population.USES`).
     floor_area_m2 : float or None
     occupancy : float or None
     building_id : str or None

@@ -17,8 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ..errors import InputError
-from .greedy import lazy_greedy
+from parkscope.errors import InputError
+from parkscope.planning.greedy import lazy_greedy
 
 METHODS = ("exact", "greedy")
 

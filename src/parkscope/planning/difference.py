@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..vocabulary import within_stem
+from parkscope.settings.vocabulary import within_stem
 
 __all__ = ["CELL_FIGURES", "PARK_FIGURES", "cell_comparison", "park_comparison"]
 

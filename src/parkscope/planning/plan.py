@@ -27,14 +27,14 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from ..config import Category, Settings
-from ..errors import InputError
-from ..grid import node_cells, park_cell_weights, weighted_park_score
-from ..io import atomic_output_dir, write_json
-from ..score import category_scores, life_convenience
-from ..summary import Summary, read_summary
-from ..vocabulary import SCORE_KEYS
-from .solver import PlanProblem, ScoreModel, Solution, exact, greedy
+from parkscope.errors import InputError
+from parkscope.files.io import atomic_output_dir, write_json
+from parkscope.measures.score import category_scores, life_convenience
+from parkscope.planning.solver import PlanProblem, ScoreModel, Solution, exact, greedy
+from parkscope.settings.config import Category, Settings
+from parkscope.settings.summary import Summary, read_summary
+from parkscope.settings.vocabulary import SCORE_KEYS
+from parkscope.walk.grid import node_cells, park_cell_weights, weighted_park_score
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ class PlanResult:
     outputs: Outputs | None = None
 
 
-#: Renders PLANDIR/report.html from a plan (:func:`parkscope.report.plan.render_plan_report`; passed in
+#: Renders PLANDIR/report.html from a plan
+#: (:func:`parkscope.outputs.report.plan.render_plan_report`; passed in
 #: by the caller because the report sits above planning).
 PlanRenderer = Callable[[PlanResult], str]
 
@@ -635,7 +636,7 @@ def write_plan(
     result: PlanResult, plandir: str | Path, overwrite: bool = False, report: PlanRenderer | None = None
 ) -> Path:
     """PLANDIR: plan.geojson (a CHANGES file), plan.csv (the table), summary.json and, with ``report``
-    (:func:`parkscope.report.plan.render_plan_report`), report.html; whole or nothing."""
+    (:func:`parkscope.outputs.report.plan.render_plan_report`), report.html; whole or nothing."""
     html = report(result) if report is not None else None  # before the folder: a failure writes nothing
     with atomic_output_dir(plandir, overwrite=overwrite) as tmp:
         frame = result.additions

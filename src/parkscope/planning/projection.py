@@ -7,7 +7,7 @@ OUTDIR); every flow is zero there, so the park stays as it is unless a scenario 
 OUTDIR2``) changes the stocks it starts from or a trend growth rate (given or calibrated to a yearly
 panel) moves it. Monte-Carlo runs over the uncertain parameters (``data/projection.toml``) give
 seeded bands; the yearly industry / city / people sub-indices follow the stocks and go through the
-diagnosis' coupling coordination formulas (:mod:`parkscope.indices`). Equations, defaults and
+diagnosis' coupling coordination formulas (:mod:`parkscope.measures.indices`). Equations, defaults and
 sources: docs/projection.md. A what-if tool, not a forecast.
 """
 
@@ -31,10 +31,11 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from .._version import __version__
-from ..diagnosis import jobs_housing_balance, weakest_subsystem
-from ..errors import InputError
-from ..indices import (
+from parkscope._version import __version__
+from parkscope.diagnoses.integration import jobs_housing_balance, weakest_subsystem
+from parkscope.errors import InputError
+from parkscope.files.io import atomic_output_dir, write_json
+from parkscope.measures.indices import (
     coordination,
     coordination_class,
     coupling_classic,
@@ -42,10 +43,9 @@ from ..indices import (
     development_index,
     lag_type,
 )
-from ..io import atomic_output_dir, write_json
-from ..reference import ScaledIndicator, load_reference, scale_to_reference
-from ..summary import DiagnosisModel, Integration, Summary, read_summary
-from ..vocabulary import SUBSYSTEMS
+from parkscope.measures.reference import ScaledIndicator, load_reference, scale_to_reference
+from parkscope.settings.summary import DiagnosisModel, Integration, Summary, read_summary
+from parkscope.settings.vocabulary import SUBSYSTEMS
 
 __all__ = [
     "STOCKS",
@@ -159,7 +159,7 @@ def state_from_outdir(outdir: str | Path, *, what: str = "OUTDIR") -> tuple[Stoc
     Returns
     -------
     StockState, Summary
-        The stocks and the summary.json of the assessment (:func:`parkscope.summary.read_summary`).
+        The stocks and the summary.json of the assessment (:func:`parkscope.settings.summary.read_summary`).
 
     Raises
     ------
@@ -563,7 +563,7 @@ def yearly_integration(
     The change of its scaled value (the reference scale of ``data/reference.toml``) times its weight
     in the assessment is added to the assessed sub-index:
     :math:`U_s(t) = \mathrm{clip}(U_s(0) + \sum_j w_j [x'_j(t) - x'_j(0)], 0, 1)`. C, T, D, the class
-    and the lag type then come from :mod:`parkscope.indices` with the assessment's model settings,
+    and the lag type then come from :mod:`parkscope.measures.indices` with the assessment's model settings,
     ``lagging`` from the diagnosis. ``public_amenities``: those of the run (default: the reference's).
 
     Returns

@@ -24,9 +24,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from .._kernels import csr_from_edges
-from ..access import k_nearest_by_category
-from ..diagnosis import (
+from parkscope.diagnoses.integration import (
     REACH_COLUMNS,
     Reach,
     floor_by_cell,
@@ -34,7 +32,7 @@ from ..diagnosis import (
     spread_cell_values,
     workplace_and_housing_floor,
 )
-from ..indicators import (
+from parkscope.measures.indicators import (
     amenity_diversity,
     count_in_cells,
     feature_set,
@@ -43,7 +41,10 @@ from ..indicators import (
     representative_xy,
     sum_in_cells,
 )
-from ..pipeline import (
+from parkscope.measures.population import KINDS
+from parkscope.measures.quality import bounds
+from parkscope.measures.score import category_scores, life_convenience
+from parkscope.pipeline import (
     Access,
     Diagnosis,
     Population,
@@ -58,17 +59,17 @@ from ..pipeline import (
     population_from_buildings,
     scores,
 )
-from ..population import KINDS
-from ..quality import bounds
-from ..score import category_scores, life_convenience
-from ..summary import Summary
-from ..vocabulary import share_column, within_name
-from .apply import Applied
-from .state import Stages
+from parkscope.planning.apply import Applied
+from parkscope.planning.state import Stages
+from parkscope.settings.summary import Summary
+from parkscope.settings.vocabulary import share_column, within_name
+from parkscope.walk._kernels import csr_from_edges
+from parkscope.walk.access import k_nearest_by_category
 
 __all__ = ["Base", "Evaluation", "evaluate", "prepare_base"]
 
-#: Cell columns read from the category scores (as :func:`parkscope.diagnosis.cell_indicators` does).
+#: Cell columns read from the category scores (as
+#: :func:`parkscope.diagnoses.integration.cell_indicators` does).
 _FROM_CATEGORY = {"transit_access": "transit", "park_access": "parks"}
 _SLACK_M = 1e-6  # metres added to search limits so that rounding never leaves a node out
 
@@ -350,7 +351,7 @@ def _local_population(st: Stages, applied: Applied, base: Base) -> Population | 
 
 
 def _local_measures(st: Stages, applied: Applied, pop: Population, base: Base) -> pd.DataFrame:
-    """The cells' data measures (:func:`parkscope.quality.cell_measures`) after the change: street
+    """The cells' data measures (:func:`parkscope.measures.quality.cell_measures`) after the change: street
     length moved with the edges that changed, buildings added, amenity points counted again."""
     old, net, old_net = st.quality.cell_measures, applied.walk.network, st.walk.network
     out = old.copy()
@@ -401,7 +402,7 @@ def _local_indicators(
     base: Base, node_cell: np.ndarray,
 ) -> tuple[pd.DataFrame, Reach]:
     """The raw indicators per cell after the change: the old ones, with the columns the change
-    reaches computed again (as :func:`parkscope.diagnosis.cell_indicators` computes them)."""
+    reaches computed again (as :func:`parkscope.diagnoses.integration.cell_indicators` computes them)."""
     walk, settings = applied.walk, st.req.settings
     net, n_old, cells = walk.network, st.walk.network.n_nodes, sc.cells
     cover = settings.coverage_distance_m
@@ -459,8 +460,9 @@ def _local_reach(st: Stages, applied: Applied, values: pd.DataFrame, base: Base,
     """The 15-minute reach sums again for the cells whose walk meets a node whose jobs, residents or
     sites changed, whose representative node changed, or whose walk a new link may shorten.
 
-    Node values as :func:`parkscope.diagnosis.cell_indicators` spreads them; only a new node can take
-    a cell's representative node (when strictly nearer its centre) or a site (when nearest to it)."""
+    Node values as :func:`parkscope.diagnoses.integration.cell_indicators` spreads them; only a new
+    node can take a cell's representative node (when strictly nearer its centre) or a site (when
+    nearest to it)."""
     walk, settings = applied.walk, st.req.settings
     net, n_old = walk.network, st.walk.network.n_nodes
     cover = settings.coverage_distance_m

@@ -3,7 +3,7 @@
 The problem (docs/planning.md): demand points ``i`` with weights ``a_i`` (the park's walk nodes,
 weighted by the workers or residents of their cell), candidate sites ``s`` at network distance
 ``d_is``, categories ``c``. An item is one addition ``(s, c)``. Each demand point's score is
-parkscope's life-convenience score (:mod:`parkscope.score`)::
+parkscope's life-convenience score (:mod:`parkscope.measures.score`)::
 
     score_i = 10 * sum_c W_c / sum W * sum_r r_cr * f(d_(r), ic)
 
@@ -31,17 +31,17 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ..config import Settings
-from ..errors import InputError
-from ..score import decay, rank_weights
-from .greedy import GAIN_EPS, lazy_greedy
+from parkscope.errors import InputError
+from parkscope.measures.score import decay, rank_weights
+from parkscope.planning.greedy import GAIN_EPS, lazy_greedy
+from parkscope.settings.config import Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ScoreModel:
-    """The score's parameters, as :mod:`parkscope.score` applies them.
+    """The score's parameters, as :mod:`parkscope.measures.score` applies them.
 
     Attributes
     ----------
@@ -82,7 +82,7 @@ class ScoreModel:
         return int(self.rank_weight.shape[1])
 
     def credit(self, distance_m: np.ndarray) -> np.ndarray:
-        """Credit (0–1) of an amenity at these distances (:func:`parkscope.score.decay`)."""
+        """Credit (0–1) of an amenity at these distances (:func:`parkscope.measures.score.decay`)."""
         return decay(distance_m, self.full_credit_m, self.max_distance_m, self.shape)
 
     def increasing_ranks(self) -> list[str]:

@@ -18,9 +18,9 @@ from typing import Any
 
 import geopandas as gpd
 
-from .._version import __version__
-from ..errors import InputError
-from ..pipeline import (
+from parkscope._version import __version__
+from parkscope.errors import InputError
+from parkscope.pipeline import (
     Access,
     DataQuality,
     Diagnosis,
@@ -39,7 +39,7 @@ from ..pipeline import (
     scores,
     walk_network,
 )
-from ..summary import Summary
+from parkscope.settings.summary import Summary
 
 __all__ = ["MANIFEST", "SCHEMA", "SCHEMA_VERSION", "STATE_FILE", "Stages", "assess_stages", "load_stages",
            "save_stages"]

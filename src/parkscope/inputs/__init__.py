@@ -1,0 +1,1 @@
+"""What parkscope reads: OpenStreetMap extracts, rasters, map coordinates, the study area."""

@@ -1,0 +1,1 @@
+"""Settings and the shared vocabulary: the bottom layer; imports no domain module."""
