@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from parkscope import assess
 from parkscope.diagnoses.integration import (
     INDICATORS,
     couple,
     diagnose_cells,
     jobs_housing_balance,
     jobs_housing_reading,
+    verdict_within_error,
 )
 from parkscope.errors import ConfigError
 from parkscope.settings.config import DiagnosisSettings, load_settings
@@ -132,3 +134,27 @@ def test_ahp_weights_from_the_config_reach_the_diagnosis(tmp_path):
     )
     with pytest.raises(ConfigError, match="inconsistent"):
         load_settings(cfg)
+
+
+def test_the_verdict_within_error_from_the_park_cells_equals_the_one_from_every_cell(osm_dir):
+    """Under the reference scale the four error corners are diagnosed on the park's cells only; the
+    verdict (lag types met, D range) is the one every cell gives, and it brackets the park's D."""
+
+    a = assess(osm_dir / "berlin-adlershof.osm.gz", park="Humboldt-Universität Campus Adlershof",
+               buffer_m=350)
+    st = a.stages
+    cells, values = st.sc.cells, st.dg.values
+    has_nodes = cells["n_nodes"].to_numpy() > 0
+    factors = {kind: st.quality.layers[kind].measures.get("error_factor") or 1.0
+               for kind in ("jobs", "residents")}
+    assert max(factors.values()) > 1  # estimated from buildings: the corners are checked
+    settings = st.req.settings.diagnosis
+    assert settings.scale == "reference"
+    park_only = verdict_within_error(cells, values, has_nodes, settings, st.quality, factors)
+    every = verdict_within_error(cells, values, has_nodes, settings, st.quality, factors,
+                                 park_cells_only=False)
+    assert park_only == every
+    assert park_only["checked"] and park_only["lag_types"]
+    low, high = park_only["coordination_D_range"]
+    assert low <= a.summary.integration.coordination_D <= high
+    assert park_only == a.summary.to_dict()["integration"]["within_error"]
