@@ -609,6 +609,7 @@ def diagnosis_from_indicators(
         park_m, cells, values, network, in_catchment, reach, pop.features, pop.buildings, integration,
         sc.park_score, settings.diagnosis, quality=quality, minutes=settings.coverage_minutes,
         cover_measures=park_cover,
+        building_xy=pop.building_xy if network.crs == area.crs else None,  # the population stage's points
     )
     user_values = dict(req.park_data)
     from_network = collab is not None and "cooperation_agreements" not in user_values

@@ -978,10 +978,13 @@ def park_measures(
     quality: DataQuality | None = None,
     minutes: float = DEFAULT_MINUTES,
     cover_measures: Mapping[str, float | None] | None = None,
+    building_xy: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, float | None]:
     """Park-level values of the OpenStreetMap indicators of the five-park scorecard.
 
     ``cover_measures``: :func:`park_cover_measures` when the caller has them (else measured here).
+    ``building_xy``: a point of each building in the network's CRS when the caller has them (the
+    population stage's :func:`representative_xy`; else computed here).
 
     Parameters
     ----------
@@ -1030,7 +1033,10 @@ def park_measures(
     jobs_in_park = integration["jobs_in_park"]
     out["job_density_park"] = jobs_in_park / park_ha if park_ha > 0 and jobs_in_park is not None else None
     if buildings is not None and len(buildings):
-        x, y = representative_xy(buildings.geometry.to_crs(crs))
+        if building_xy is not None and len(building_xy[0]) == len(buildings):
+            x, y = building_xy
+        else:
+            x, y = representative_xy(buildings.geometry.to_crs(crs))
         inside = shapely.contains_xy(park_m, x, y)
         work_m2, home_m2 = workplace_and_housing_floor(buildings)
         work, home = float(work_m2[inside].sum()), float(home_m2[inside].sum())
