@@ -303,3 +303,42 @@ def test_bench_rows_on_the_small_assessment(outdir):
     line = bench.result_line(rows)
     assert line.startswith("RESULT extract=andorra sites=20 categories=4 ")
     assert "| sites |" in bench.markdown(rows)
+
+
+def _plan_then_scenario(outdir: Path, tmp_path: Path, target: float, categories: str,
+                        candidates: str) -> tuple[dict, dict]:
+    """``parkscope plan`` to ``target``, then ``parkscope scenario`` with its plan.geojson: both summaries."""
+    plandir, out2 = tmp_path / "plan", tmp_path / "after"
+    assert main(["plan", str(outdir), "--target", f"{target:.12f}", "--categories", categories,
+                 "--candidates", candidates, "-q", "-o", str(plandir)]) == 0
+    assert main(["scenario", str(outdir), "--changes", str(plandir / "plan.geojson"), "--no-report", "-q",
+                 "-o", str(out2)]) == 0
+    return (json.loads((plandir / "summary.json").read_text()),
+            json.loads((out2 / "summary.json").read_text()))
+
+
+@pytest.mark.parametrize(("categories", "candidates", "lift"),
+                         [("dining,sports", "grid", 0.02),
+                          ("dining,groceries,pharmacy,transit", "buildings", 0.05)])
+def test_scenario_of_the_plan_gives_its_achieved_score(outdir, tmp_path, categories, candidates, lift):
+    """INTERFACES.md: applying plan.geojson with `scenario` gives `achieved_score` (Andorra la Vella)."""
+    base = read_outputs(outdir).summary.life_convenience_score_workers
+    plan, after = _plan_then_scenario(outdir, tmp_path, base + lift, categories, candidates)
+    assert plan["reached"] and plan["additions"] > 1
+    assert after[plan["score_key"]] == pytest.approx(plan["achieved_score"], abs=1e-9)
+    applied = after["scenario"]["changes"]
+    assert len(applied) == plan["additions"] and {c["action"] for c in applied} == {"add"}
+
+
+def test_the_readme_story_on_the_demo_park(tmp_path):
+    """README's worked example: the bundled Adlershof campus, its workers' score lifted by the story's
+    categories (restaurants, a hotel, a sports hall, mini parks); the scenario reaches the plan's score."""
+    outdir = tmp_path / "demo"
+    assert main(["assess", str(ROOT / "src" / "parkscope" / "data" / "berlin-adlershof.osm.pbf"), "--park",
+                 "Humboldt-Universität Campus Adlershof", "--buffer", "350", "--no-report", "-q",
+                 "-o", str(outdir)]) == 0
+    plan, after = _plan_then_scenario(outdir, tmp_path, 8.35, "dining,lodging,sports,parks", "buildings")
+    assert plan["baseline_score"] == pytest.approx(8.227755343916, abs=1e-9)
+    assert plan["reached"] and plan["additions"] == 5 and plan["bound"] == 2
+    assert after[plan["score_key"]] == pytest.approx(plan["achieved_score"], abs=1e-9)
+    assert plan["achieved_score"] == pytest.approx(8.356053094356, abs=1e-9)
