@@ -35,6 +35,7 @@ from parkscope.planning.solver import PlanProblem, ScoreModel, exact, greedy
 from parkscope.settings.config import Category, Settings, _parse_selector
 from parkscope.settings.vocabulary import SCORE_KEYS
 from parkscope.walk.amenities import classify
+from parkscope.walk.grid import park_cell_weights, weighted_park_score
 
 ROOT = Path(__file__).resolve().parents[1]
 BBOX = "1.515,42.500,1.545,42.515"  # Andorra la Vella
@@ -303,3 +304,56 @@ def test_bench_rows_on_the_small_assessment(outdir):
     line = bench.result_line(rows)
     assert line.startswith("RESULT extract=andorra sites=20 categories=4 ")
     assert "| sites |" in bench.markdown(rows)
+
+
+def _plan_then_scenario(outdir: Path, tmp_path: Path, target: float, categories: str, candidates: str,
+                        weights: str = "workers") -> tuple[dict, dict, pd.DataFrame]:
+    """``parkscope plan`` to ``target``, then ``parkscope scenario`` with its plan.geojson: both summaries
+    and the scenario's cells."""
+    plandir, out2 = tmp_path / "plan", tmp_path / "after"
+    assert main(["plan", str(outdir), "--target", f"{target:.12f}", "--categories", categories,
+                 "--candidates", candidates, "--weights", weights, "-q", "-o", str(plandir)]) == 0
+    assert main(["scenario", str(outdir), "--changes", str(plandir / "plan.geojson"), "--no-report", "-q",
+                 "-o", str(out2)]) == 0
+    return (json.loads((plandir / "summary.json").read_text()),
+            json.loads((out2 / "summary.json").read_text()), pd.read_parquet(out2 / "cells.parquet"))
+
+
+def _assert_the_scenario_gives_the_plans_score(plan: dict, after: dict, cells: pd.DataFrame) -> None:
+    key, decimals = plan["score_key"], plan["score_decimals"]
+    assert after[key] == pytest.approx(round(plan["achieved_score"], decimals), abs=1e-9)
+    unrounded = weighted_park_score(cells["score"].to_numpy(), park_cell_weights(cells, plan["weights"]))
+    assert unrounded == pytest.approx(plan["achieved_score"], abs=1e-9)
+    applied = after["scenario"]["changes"]
+    assert len(applied) == plan["additions"] and {c["action"] for c in applied} == {"add"}
+
+
+@pytest.mark.parametrize(("categories", "candidates", "weights", "lift"),
+                         [("dining,sports", "grid", "workers", 0.02),
+                          ("dining,groceries,pharmacy,transit", "buildings", "workers", 0.05),
+                          ("groceries,culture", "grid", "area", 0.25)])
+def test_scenario_of_the_plan_gives_its_achieved_score(outdir, tmp_path, categories, candidates, weights,
+                                                       lift):
+    """INTERFACES.md: applying plan.geojson with `scenario` gives `achieved_score` (Andorra la Vella) — to the
+    decimals summary.json keeps the key to (`score_decimals`: 2 for the area-weighted score)."""
+    base = read_outputs(outdir).summary
+    base = base.life_convenience_score_workers if weights == "workers" else base.life_convenience_score
+    plan, after, cells = _plan_then_scenario(outdir, tmp_path, base + lift, categories, candidates, weights)
+    assert plan["reached"] and plan["additions"] > 1
+    assert plan["score_decimals"] == (2 if weights == "area" else 12)
+    _assert_the_scenario_gives_the_plans_score(plan, after, cells)
+
+
+def test_the_readme_story_on_the_demo_park(tmp_path):
+    """README's worked example: the bundled Adlershof campus, its workers' score lifted by the story's
+    categories (restaurants, a hotel, a sports hall, mini parks); the scenario reaches the plan's score."""
+    outdir = tmp_path / "demo"
+    assert main(["assess", str(ROOT / "src" / "parkscope" / "data" / "berlin-adlershof.osm.pbf"), "--park",
+                 "Humboldt-Universität Campus Adlershof", "--buffer", "350", "--no-report", "-q",
+                 "-o", str(outdir)]) == 0
+    plan, after, cells = _plan_then_scenario(outdir, tmp_path, 8.35, "dining,lodging,sports,parks",
+                                             "buildings")
+    assert plan["baseline_score"] == pytest.approx(8.227755343916, abs=1e-9)
+    assert plan["reached"] and plan["additions"] == 5 and plan["bound"] == 2
+    assert plan["achieved_score"] == pytest.approx(8.356053094356, abs=1e-9)
+    _assert_the_scenario_gives_the_plans_score(plan, after, cells)

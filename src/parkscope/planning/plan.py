@@ -180,6 +180,11 @@ def park_score(
     return weighted_park_score(cell_means(scores, node_cell, cells), park_cell_weights(cells, weighting))
 
 
+#: Decimals summary.json keeps a weighting's score to (``life_convenience_score``: 2; the people-weighted
+#: keys: 12): a scenario of the plan gives ``round(achieved_score, SCORE_DECIMALS[weights])``.
+SCORE_DECIMALS: dict[str, int] = {"area": 2, "workers": 12, "residents": 12, "both": 12}
+
+
 def park_demand(out: Outputs, weighting: str) -> Demand:
     """The nodes whose score counts in the park's score, their weights, and the baseline."""
     if weighting not in WEIGHTINGS:
@@ -212,7 +217,7 @@ def check_baseline(out: Outputs, demand: Demand, weighting: str, tol: float = 1e
     written = getattr(out.summary, key)
     if written is None:
         raise InputError(f"summary.json of {out.path} has no {key}: re-run `parkscope assess`.")
-    precision = 0.005 + tol if weighting == "area" else tol  # life_convenience_score is kept to 2 decimals
+    precision = 0.5 * 10.0 ** -SCORE_DECIMALS.get(weighting, 12) + tol  # area: kept to 2 decimals
     if abs(float(written) - demand.baseline) > precision:
         raise InputError(
             f"The score recomputed from {out.path} ({demand.baseline:.12f}) differs from its summary.json "
@@ -615,6 +620,7 @@ def plan_summary(
         "bound": None if bound is None else round(bound, 12),
         "bound_means": bound_note,
         "score_key": key,
+        "score_decimals": SCORE_DECIMALS.get(weights, 12),
         "weights": weights,
         "reached": bool(reached),
         "best_reachable_score": None if reached else round(achieved, 12),
