@@ -853,9 +853,9 @@ def verdict_within_error(
     ``1/f`` and ``f``, the four corners) and the park diagnosed again. Reports the lag types and
     the range of D met, and whether the lag type stays the same (``lag_type_stable``).
     ``checked`` is False when no estimate has a stated error (tables, rasters, head-counts: their
-    error is the user's). ``park_cells_only`` (default) diagnoses only the park's cells when the
-    scale is ``reference`` (the same result: each cell's indices rest on its own row); False
-    diagnoses every cell.
+    error is the user's). ``park_cells_only`` (default) diagnoses only the park's cells, the four
+    corners in one frame, when the scale is ``reference`` (the same result: each cell's indices
+    rest on its own row); False diagnoses every cell at each corner.
     """
     fj, fr = float(factors.get("jobs") or 1.0), float(factors.get("residents") or 1.0)
     out: dict[str, Any] = {
@@ -866,23 +866,32 @@ def verdict_within_error(
     w, ok = park_cell_weights(cells)
     valid = np.asarray(valid, dtype=bool)
     status = quality.cell_status if quality else None
+    corners = [(sj, sr) for sj in sorted({1 / fj, fj}) for sr in sorted({1 / fr, fr})]
     if park_cells_only and settings.scale == "reference" and np.count_nonzero(valid & ok) >= 2:
         # Under the fixed reference scale and weights a cell's indices rest on its own row alone,
-        # and the park's figures on its cells alone: diagnosing those gives the same verdict as
-        # diagnosing every cell, for a fraction of the work (a scenario re-runs this each time).
+        # and the park's figures on its cells alone: the park's cells at the four corners, stacked
+        # in one frame and diagnosed at once, give the verdict every cell gives (a scenario re-runs
+        # this on each change).
         rows = np.nonzero(ok)[0]
-        values, valid, w, ok = values.iloc[rows], valid[rows], w[rows], ok[rows]
-        status = status.iloc[rows] if status is not None else None
+        n = rows.size
+        part = values.iloc[rows].reset_index(drop=True)
+        stacked = pd.concat([scale_counts(part, sj, sr, settings.employment_rate) for sj, sr in corners],
+                            ignore_index=True)
+        part_status = None if status is None else pd.concat([status.iloc[rows]] * len(corners),
+                                                            ignore_index=True)
+        diag_all, _ = diagnose_cells(stacked, np.tile(valid[rows], len(corners)), settings, part_status)
+        diags = [diag_all.iloc[i * n:(i + 1) * n].reset_index(drop=True) for i in range(len(corners))]
+        w, ok = w[rows], ok[rows]
+    else:
+        diags = [diagnose_cells(scale_counts(values, sj, sr, settings.employment_rate), valid, settings,
+                                status)[0] for sj, sr in corners]
     lags, Ds = [], []
-    for sj in sorted({1 / fj, fj}):
-        for sr in sorted({1 / fr, fr}):
-            scaled = scale_counts(values, sj, sr, settings.employment_rate)
-            diag, _ = diagnose_cells(scaled, valid, settings, status)
-            U, missing = park_subindices(diag, w, ok, settings, quality)
-            if missing or not np.isfinite(U).all():
-                continue
-            Ds.append(couple(U, settings)[2])
-            lags.append(str(lag_type(U[0:1], U[1:2], settings.lag_threshold)[0]))
+    for diag in diags:
+        U, missing = park_subindices(diag, w, ok, settings, quality)
+        if missing or not np.isfinite(U).all():
+            continue
+        Ds.append(couple(U, settings)[2])
+        lags.append(str(lag_type(U[0:1], U[1:2], settings.lag_threshold)[0]))
     out["lag_types"] = sorted(set(lags))
     out["lag_type_stable"] = len(set(lags)) == 1 if lags else None
     out["coordination_D_range"] = [_r(min(Ds)), _r(max(Ds))] if Ds else None
