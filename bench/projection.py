@@ -74,6 +74,13 @@ def numpy_loop(p: Mapping[str, np.ndarray | float], years: int, dt: float) -> np
     return out
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A Markdown table of ``frame`` (pandas' own needs the optional ``tabulate``)."""
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + " --- |" * len(frame.columns)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200)
@@ -127,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
          "per_run_ms": round(1000 * numpy_s / args.runs, 4)},
     ])
     print(f"Monte-Carlo: {args.runs} runs x {args.years} years, dt = {model.dt}\n")
-    print(rows.to_markdown(index=False) if hasattr(rows, "to_markdown") else rows.to_string(index=False))
+    print(markdown_table(rows))
     print(f"\nmax relative difference PySD vs NumPy, any stock, any year: {max_rel:.2e}")
     print(f"calibration (3 parameters, 13-year panel of 3 series): {cal_s:.2f} s, {cal.nfev} evaluations, "
           f"largest relative parameter error {cal_err:.1e}")
