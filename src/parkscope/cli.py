@@ -688,6 +688,9 @@ def demo(ctx: click.Context, outdir: Path, quiet: bool) -> None:
     with resources.as_file(extract) as path:
         ctx.invoke(assess, extract=path, park=DEMO_PARK, buffer_m=DEMO_BUFFER_M, outdir=outdir, quiet=quiet,
                    overwrite=True)
+    if not quiet:
+        click.echo(f"Next, what to build (README, \"The brief's story\"): parkscope plan {outdir} "
+                   f"--target 8.35 --categories dining,lodging,sports,parks -o {outdir}-plan", err=True)
 
 
 @cli.command(epilog="\b\nExample:\n  parkscope scenario out/park --changes changes.geojson -o out/park-plan\n"
