@@ -9,12 +9,15 @@ import pandas as pd
 import pytest
 
 from parkscope import assess
+from parkscope.diagnoses import integration
 from parkscope.diagnoses.integration import (
     INDICATORS,
+    PreviousDiagnosis,
     couple,
     diagnose_cells,
     jobs_housing_balance,
     jobs_housing_reading,
+    rediagnose_cells,
     verdict_within_error,
 )
 from parkscope.errors import ConfigError
@@ -158,3 +161,40 @@ def test_the_verdict_within_error_from_the_park_cells_equals_the_one_from_every_
     low, high = park_only["coordination_D_range"]
     assert low <= a.summary.integration.coordination_D <= high
     assert park_only == a.summary.to_dict()["integration"]["within_error"]
+
+
+def test_rediagnosing_the_changed_cells_equals_diagnosing_every_cell(osm_dir, monkeypatch):
+    """Under the reference scale a scenario re-diagnoses only the cells whose indicators, layer
+    statuses or walk nodes changed (and those left uncoupled): the same frame, values and dtypes,
+    as diagnosing every cell; under the study-area scale every cell is diagnosed again."""
+    a = assess(osm_dir / "berlin-adlershof.osm.gz", park="Humboldt-Universität Campus Adlershof",
+               buffer_m=350)
+    st = a.stages
+    settings = st.req.settings.diagnosis
+    valid = st.sc.cells["n_nodes"].to_numpy() > 0
+    previous = PreviousDiagnosis(st.dg.values, valid, st.quality.cell_status, st.dg.cell_diagnosis,
+                                 st.dg.model)
+    values, status, new_valid = st.dg.values.copy(), st.quality.cell_status.copy(), valid.copy()
+    rows = np.nonzero(valid)[0]
+    values.loc[values.index[rows[:3]], "jobs_15min"] *= 2.0
+    values.loc[values.index[rows[3]], "green_share"] = np.nan
+    status.loc[status.index[rows[4]], "residents"] = "missing"
+    new_valid[rows[5]] = False
+    diagnosed: list[int] = []
+
+    def counted(v: pd.DataFrame, *args: object) -> object:
+        diagnosed.append(len(v))
+        return diagnose_cells(v, *args)
+
+    monkeypatch.setattr(integration, "diagnose_cells", counted)
+    for scale in ("reference", "study_area"):
+        s = replace(settings, scale=scale)
+        prev = previous if scale == "reference" else replace(
+            previous, diagnosis=diagnose_cells(st.dg.values, valid, s, st.quality.cell_status)[0])
+        full, full_model = diagnose_cells(values, new_valid, s, status)
+        diagnosed.clear()
+        again, model = rediagnose_cells(values, new_valid, s, status, prev)
+        assert (max(diagnosed) < len(values)) == (scale == "reference")  # only some cells, or all
+        pd.testing.assert_frame_equal(again, full, check_exact=True)
+        assert list(again.dtypes) == list(full.dtypes) and model == full_model
+        assert not again.equals(prev.diagnosis)  # the change shows

@@ -26,12 +26,14 @@ from parkscope.cooperation import analyse_network
 from parkscope.diagnoses.fivepark import read_park_data, scorecard
 from parkscope.diagnoses.integration import (
     IndexModel,
+    PreviousDiagnosis,
     Reach,
     cell_indicators,
     diagnose_cells,
     park_cover_measures,
     park_integration,
     park_measures,
+    rediagnose_cells,
     verdict_within_error,
     workplace_and_housing_floor,
 )
@@ -578,10 +580,12 @@ def diagnosis_from_indicators(
     req: Request, walk: Walk, sc: Scores, pop: Population, quality: DataQuality, values: pd.DataFrame,
     reach: Reach, collab: Mapping[str, Any] | None = None,
     park_cover: Mapping[str, float | None] | None = None,
+    previous: PreviousDiagnosis | None = None,
 ) -> Diagnosis:
     """The diagnosis from the raw indicators per cell (the rest of :func:`diagnosis`; a scenario
     that updated the indicators of the cells a change reaches calls it directly, with the
-    ``park_cover`` measures it kept: they rest on the features alone)."""
+    ``park_cover`` measures it kept: they rest on the features alone, and the ``previous``
+    diagnosis: :func:`rediagnose_cells`)."""
     area, settings, network, cells = req.area, req.settings, walk.network, sc.cells
     cover = settings.coverage_distance_m
     values = values.copy()
@@ -591,7 +595,10 @@ def diagnosis_from_indicators(
         per_km2 = settings.diagnosis.user_indicators[name]["per_km2"]
         values[f"user_{name}"] = total / (cells["area_m2"].to_numpy() / 1e6) if per_km2 else total
     has_nodes = cells["n_nodes"].to_numpy() > 0
-    diag, model = diagnose_cells(values, has_nodes, settings.diagnosis, quality.cell_status)
+    if previous is None:
+        diag, model = diagnose_cells(values, has_nodes, settings.diagnosis, quality.cell_status)
+    else:  # a scenario: only the cells whose indicators or statuses changed are diagnosed again
+        diag, model = rediagnose_cells(values, has_nodes, settings.diagnosis, quality.cell_status, previous)
     in_catchment = catchment(network, np.nonzero(sc.park_nodes)[0], cover)
     with_counts = pd.concat([diag, values[["jobs", "residents"]]], axis=1)
     integration = park_integration(

@@ -323,7 +323,8 @@ def active_indicators(values: pd.DataFrame, settings: DiagnosisSettings) -> list
 
 
 def mask_unmeasurable(
-    values: pd.DataFrame, indicators: list[Indicator], cell_status: pd.DataFrame | None
+    values: pd.DataFrame, indicators: list[Indicator], cell_status: pd.DataFrame | None,
+    masks: Mapping[str, LayerMask] | None = None,
 ) -> pd.DataFrame:
     """Indicator values with NaN (unknown) where a layer the indicator rests on is missing.
 
@@ -339,22 +340,50 @@ def mask_unmeasurable(
     cell_status : DataFrame or None
         Per-cell status of each layer (:attr:`parkscope.measures.quality.DataQuality.cell_status`); None
         leaves the values as they are.
+    masks : mapping, optional
+        :func:`layer_masks` of ``cell_status`` when the caller has them.
     """
     if cell_status is None:
         return values
+    if masks is None:
+        masks = layer_masks(cell_status)
     out = values.copy()
+    n = len(values)
     for ind in indicators:
-        missing = np.zeros(len(values), dtype=bool)
-        thin = np.zeros(len(values), dtype=bool)
+        missing = np.zeros(n, dtype=bool)
+        thin = np.zeros(n, dtype=bool)
         for layer in ind.layers:
-            if layer in cell_status.columns:
-                missing |= (cell_status[layer] == "missing").to_numpy()
-                thin |= (cell_status[layer] == "thin").to_numpy()
+            if layer in masks:
+                missing |= masks[layer].missing
+                thin |= masks[layer].thin
         key = KEY_LAYER.get(ind.subsystem)
-        if key is not None and key in cell_status.columns and key not in ind.layers:
-            missing |= thin & (cell_status[key] == "ok").to_numpy()
+        if key is not None and key in masks and key not in ind.layers:
+            missing |= thin & masks[key].ok
         if missing.any():
-            out.loc[missing, ind.key] = np.nan
+            if out[ind.key].dtype == np.float64:
+                column = out[ind.key].to_numpy(dtype=np.float64, copy=True)
+                column[missing] = np.nan
+                out[ind.key] = column
+            else:
+                out.loc[missing, ind.key] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class LayerMask:
+    """Where one layer is ``missing``, ``thin`` and ``ok`` in each cell (boolean arrays)."""
+
+    missing: np.ndarray
+    thin: np.ndarray
+    ok: np.ndarray
+
+
+def layer_masks(cell_status: pd.DataFrame) -> dict[str, LayerMask]:
+    """Layer -> :class:`LayerMask` of each column of ``cell_status``, compared once as NumPy arrays."""
+    out = {}
+    for layer in cell_status.columns:
+        status = cell_status[layer].to_numpy(dtype=object, na_value=None)
+        out[str(layer)] = LayerMask(status == "missing", status == "thin", status == "ok")
     return out
 
 
@@ -388,14 +417,14 @@ def diagnose_cells(
         scale and weights used.
     """
     indicators = active_indicators(values, settings)
-    values = mask_unmeasurable(values, indicators, cell_status)
-    out = pd.DataFrame(index=values.index)
-    for col in [*SUBSYSTEMS, "coupling_C", "development_T", "coordination_D"]:
-        out[col] = np.nan
-    out["coordination_level"] = 0
-    out["coordination_class_zh"] = None
-    out["coordination_class_en"] = None
-    out["lag_type"] = None
+    masks = None if cell_status is None else layer_masks(cell_status)
+    values = mask_unmeasurable(values, indicators, cell_status, masks)
+    n = len(values)
+    U = np.full((n, len(SUBSYSTEMS)), np.nan)
+    C, T, D = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    level = np.zeros(n)
+    level_has_na = False  # a level left unknown by the coupling makes the column float (as it was)
+    zh, en, lag = (np.full(n, None, dtype=object) for _ in range(3))
     valid = np.asarray(valid, dtype=bool)
     rows = np.nonzero(valid)[0]
     if rows.size < 2:
@@ -403,22 +432,118 @@ def diagnose_cells(
         model = IndexModel(settings.scale)
     else:
         result, model = coupled_indices(values.iloc[rows], indicators, settings)
-        for col, src in (
-            *((sub, f"U_{sub}") for sub in SUBSYSTEMS),
-            ("coupling_C", "C"), ("development_T", "T"), ("coordination_D", "D"),
-            ("coordination_level", "level"), ("coordination_class_zh", "class_zh"),
-            ("coordination_class_en", "class_en"), ("lag_type", "lag_type"),
-        ):
-            out.iloc[rows, out.columns.get_loc(col)] = result[src].to_numpy()
-    if cell_status is not None:
+        for k, sub in enumerate(SUBSYSTEMS):
+            U[rows, k] = result[f"U_{sub}"].to_numpy(dtype=np.float64)
+        C[rows], T[rows], D[rows] = (result[c].to_numpy(dtype=np.float64) for c in ("C", "T", "D"))
+        level_has_na = bool(result["level"].isna().any())
+        level[rows] = result["level"].to_numpy(dtype=np.float64, na_value=np.nan)
+        zh[rows], en[rows], lag[rows] = (result[c].to_numpy(dtype=object) for c in ("class_zh", "class_en",
+                                                                                     "lag_type"))
+    if masks is not None:
         for sub, layer in KEY_LAYER.items():
-            out.loc[(cell_status[layer] == "missing").to_numpy(), sub] = np.nan
-    unknown = out[list(SUBSYSTEMS)].isna().any(axis=1).to_numpy()
-    out.loc[unknown, ["coupling_C", "development_T", "coordination_D"]] = np.nan
-    out.loc[unknown, "coordination_level"] = 0
-    out.loc[unknown, ["coordination_class_zh", "coordination_class_en", "lag_type"]] = None
-    out["data_status"], out["data_missing"] = cell_data_status(cell_status, valid, unknown)
-    return out, model
+            U[masks[layer].missing, SUBSYSTEMS.index(sub)] = np.nan
+    unknown = np.isnan(U).any(axis=1)
+    C[unknown], T[unknown], D[unknown] = np.nan, np.nan, np.nan
+    level[unknown] = 0
+    zh[unknown], en[unknown], lag[unknown] = None, None, None
+    data_status, data_missing = cell_data_status(cell_status, valid, unknown)
+    return _diagnosis_frame(values.index, U, (C, T, D), level, level_has_na, (zh, en, lag),
+                            (data_status, data_missing)), model
+
+
+def _diagnosis_frame(index: pd.Index, U: np.ndarray, ctd: tuple[np.ndarray, ...], level: np.ndarray,
+                     level_float: bool, classes: tuple[np.ndarray, ...], status: tuple[np.ndarray, ...]
+                     ) -> pd.DataFrame:
+    """The frame :func:`diagnose_cells` returns, from its columns as arrays (``classes``: zh, en and
+    lag type, object arrays holding None where unknown; ``status``: data_status, data_missing)."""
+    out = pd.DataFrame(
+        {
+            **{sub: U[:, k] for k, sub in enumerate(SUBSYSTEMS)},
+            "coupling_C": ctd[0], "development_T": ctd[1], "coordination_D": ctd[2],
+            "coordination_level": level if level_float else level.astype(np.int64),
+            **{col: pd.Series(v, index=index, dtype=object) for col, v in
+               zip(("coordination_class_zh", "coordination_class_en", "lag_type"), classes, strict=True)},
+        },
+        index=index,
+    )
+    out["data_status"], out["data_missing"] = status
+    return out
+
+
+@dataclass(frozen=True)
+class PreviousDiagnosis:
+    """What :func:`diagnose_cells` was given and returned for an earlier state of the same cells."""
+
+    values: pd.DataFrame
+    valid: np.ndarray
+    cell_status: pd.DataFrame | None
+    diagnosis: pd.DataFrame
+    model: IndexModel | None
+
+
+def rediagnose_cells(
+    values: pd.DataFrame,
+    valid: np.ndarray,
+    settings: DiagnosisSettings,
+    cell_status: pd.DataFrame | None,
+    previous: PreviousDiagnosis,
+) -> tuple[pd.DataFrame, IndexModel]:
+    """:func:`diagnose_cells` of ``values``, re-diagnosing only the rows that differ from
+    ``previous`` (their indicator values, layer statuses or walk nodes) and keeping the others.
+
+    Under the reference scale each cell's indices rest on its own row alone, so the result equals
+    :func:`diagnose_cells` of all rows (the scenario's incremental path; tested). Under any other
+    scale, or when the rows, columns or model do not match, every row is diagnosed again.
+    """
+    valid = np.asarray(valid, dtype=bool)
+    old_valid = np.asarray(previous.valid, dtype=bool)
+    prev = previous.diagnosis
+    if (
+        settings.scale != "reference" or previous.model is None
+        or list(values.columns) != list(previous.values.columns)
+        or not values.index.equals(previous.values.index) or not prev.index.equals(values.index)
+        or (cell_status is None) != (previous.cell_status is None)
+        or (cell_status is not None and list(cell_status.columns) != list(previous.cell_status.columns))
+        or valid.sum() < 2 or old_valid.sum() < 2
+        or any(values[c].dtype.kind not in "fiub" or previous.values[c].dtype.kind not in "fiub"
+               for c in values.columns)
+    ):
+        return diagnose_cells(values, valid, settings, cell_status)
+    changed = valid != old_valid
+    for col in values.columns:
+        x = values[col].to_numpy(dtype=np.float64)
+        y = previous.values[col].to_numpy(dtype=np.float64)
+        changed |= ~((x == y) | (np.isnan(x) & np.isnan(y)))
+    if cell_status is not None:
+        for col in cell_status.columns:
+            changed |= (cell_status[col].to_numpy(dtype=object, na_value=None)
+                        != previous.cell_status[col].to_numpy(dtype=object, na_value=None))
+    pad = np.nonzero(valid & ~changed)[0][:2]  # two unchanged cells keep the diagnosis from being empty
+    if pad.size < 2:
+        return diagnose_cells(values, valid, settings, cell_status)
+    # the level column is float where a taking-part cell's sub-indices could not be coupled: such a
+    # cell kept has an unknown U before, so those cells are diagnosed again with the changed ones
+    uncoupled = valid & np.isnan(prev[list(SUBSYSTEMS)].to_numpy(dtype=np.float64)).any(axis=1)
+    rows = np.union1d(np.nonzero(changed | uncoupled)[0], pad)
+    part, model = diagnose_cells(values.iloc[rows], valid[rows], settings,
+                                 None if cell_status is None else cell_status.iloc[rows])
+    if model != previous.model:
+        return diagnose_cells(values, valid, settings, cell_status)
+    level_float = part["coordination_level"].dtype == np.float64
+
+    def spliced(col: str, dtype: Any) -> np.ndarray:
+        out = prev[col].to_numpy(dtype=dtype, copy=True)
+        out[rows] = part[col].to_numpy(dtype=dtype)
+        return out
+
+    U = np.column_stack([spliced(sub, np.float64) for sub in SUBSYSTEMS])
+    ctd = tuple(spliced(c, np.float64) for c in ("coupling_C", "development_T", "coordination_D"))
+    return _diagnosis_frame(
+        values.index, U, ctd,
+        spliced("coordination_level", np.float64), level_float,
+        tuple(spliced(c, object) for c in ("coordination_class_zh", "coordination_class_en", "lag_type")),
+        tuple(spliced(c, object) for c in ("data_status", "data_missing")),
+    ), model
 
 
 def cell_data_status(
@@ -437,10 +562,12 @@ def cell_data_status(
     table = cell_status.to_numpy(dtype=object)
     thin = (table == "thin").any(axis=1)
     status[(status == "ok") & thin] = "thin"
-    joined = np.full(n, "", dtype=object)
-    for j, layer in enumerate(layers):  # a loop over the five layers, not the cells
-        joined = joined + np.where(table[:, j] == "missing", layer + ";", "")
-    return status, pd.Series(joined, dtype=object).str.rstrip(";").to_numpy(dtype=object)
+    # each cell's set of missing layers as a bit code; the names joined once per code met
+    code = (table == "missing").astype(np.int64) @ (1 << np.arange(len(layers), dtype=np.int64))
+    codes, inverse = np.unique(code, return_inverse=True)
+    names = np.array([";".join(str(layer) for j, layer in enumerate(layers) if c >> j & 1) for c in codes],
+                     dtype=object)
+    return status, names[inverse.reshape(-1)]
 
 
 def coupled_indices(
@@ -607,12 +734,7 @@ def _couple_rows(U: np.ndarray, settings: DiagnosisSettings) -> pd.DataFrame:
     zh, en, lag = (np.full(n, "", dtype=object) for _ in range(3))
     if ok.any():
         u = U[ok]
-        c = coupling_wang2021(u) if settings.coupling == "wang2021" else coupling_classic(
-            u, settings.coupling_exponent
-        )
-        given = settings.subsystem_weights
-        t = development(u, None if given is None else [given[s] for s in SUBSYSTEMS])
-        d = coordination(c, t)
+        c, t, d = _ctd(u, settings)
         lv, z, e = coordination_class(d)
         C[ok], T[ok], D[ok] = c, t, d
         level[ok] = lv
@@ -626,8 +748,21 @@ def _couple_rows(U: np.ndarray, settings: DiagnosisSettings) -> pd.DataFrame:
 
 def couple(U: np.ndarray, settings: DiagnosisSettings) -> tuple[float, float, float]:
     """C, T and D of one row of sub-indices with the diagnosis settings."""
-    row = _couple_rows(np.asarray(U, dtype=np.float64)[None, :], settings)
-    return float(row["C"].iloc[0]), float(row["T"].iloc[0]), float(row["D"].iloc[0])
+    u = np.asarray(U, dtype=np.float64)[None, :]
+    if not np.isfinite(u).all():
+        return float("nan"), float("nan"), float("nan")
+    c, t, d = _ctd(u, settings)
+    return float(c[0]), float(t[0]), float(d[0])
+
+
+def _ctd(u: np.ndarray, settings: DiagnosisSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """C, T and D of rows of known (industry, city, people)."""
+    c = coupling_wang2021(u) if settings.coupling == "wang2021" else coupling_classic(
+        u, settings.coupling_exponent
+    )
+    given = settings.subsystem_weights
+    t = development(u, None if given is None else [given[s] for s in SUBSYSTEMS])
+    return c, t, coordination(c, t)
 
 
 def park_integration(

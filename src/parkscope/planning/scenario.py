@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from parkscope.diagnoses.integration import (
     REACH_COLUMNS,
+    PreviousDiagnosis,
     Reach,
     floor_by_cell,
     jobs_housing_balance,
@@ -181,8 +182,10 @@ def evaluate(st: Stages, applied: Applied, *, incremental: bool = True, base: Ba
     quality = clock("quality_s", data_quality, req, st.ext, walk, sc, pop, measures)
     values, reach = clock("indicators_s", _local_indicators, st, applied, acc, sc, pop, affected, base,
                           node_cell)
+    previous = PreviousDiagnosis(st.dg.values, st.sc.cells["n_nodes"].to_numpy() > 0, st.quality.cell_status,
+                                 st.dg.cell_diagnosis, st.dg.model)
     dg = clock("indices_s", diagnosis_from_indicators, req, walk, sc, pop, quality, values, reach, st.collab,
-               st.dg.park_cover)
+               st.dg.park_cover, previous)
     summary = clock("summary_s", _summary, st, walk, sc, pop, quality, dg)
     return Evaluation(walk, acc, sc, pop, quality, dg, summary, timings, int(affected.sum()), cells_touched)
 
@@ -279,24 +282,14 @@ def _local_scores(st: Stages, applied: Applied, acc: Access, affected: np.ndarra
     new = slice(n_old, net.n_nodes)
     extra = {"node_id": net.node_id[new], "lon": net.lon[new], "lat": net.lat[new],
              "in_park": shapely.contains_xy(req.area.park, net.lon[new], net.lat[new])}
-    columns = {}
-    for col in old.columns:
-        if col == "geometry":
-            continue
-        values = old[col].to_numpy()
-        if net.n_nodes > n_old:
-            values = np.concatenate([values, extra[col] if col in extra else
-                                     np.full(net.n_nodes - n_old, np.nan, dtype=values.dtype)])
-        elif col in updates:
-            values = values.copy()
-        if col in updates:
-            values[rows] = updates[col]
-        columns[col] = values
-    geometry = old.geometry.values
-    if net.n_nodes > n_old:
-        added = np.asarray(gpd.points_from_xy(net.lon[new], net.lat[new]))
-        geometry = np.concatenate([np.asarray(geometry), added])
-    nodes = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geometry, crs=4326).values, crs=4326)
+    if net.n_nodes == n_old:  # no node added: the old frame with the updated columns replaced
+        nodes = old.copy(deep=False)
+        for col, vals in updates.items():
+            column = old[col].to_numpy().copy()
+            column[rows] = vals
+            nodes[col] = column
+    else:
+        nodes = _grown_nodes(old, net, n_old, rows, updates, extra)
     touched_cells = np.unique(node_cell[rows])
     touched_cells = touched_cells[touched_cells >= 0]
     mark = np.zeros(len(st.sc.cells), dtype=bool)
@@ -315,6 +308,27 @@ def _local_scores(st: Stages, applied: Applied, acc: Access, affected: np.ndarra
         column[at] = vals
         cells[col] = column
     return park_scores(req, walk, acc, nodes, cells), int(touched_cells.size)
+
+
+def _grown_nodes(old: gpd.GeoDataFrame, net: Any, n_old: int, rows: np.ndarray, updates: dict,
+                 extra: dict) -> gpd.GeoDataFrame:
+    """The node frame with the nodes added after ``n_old`` appended (their ``extra`` columns, NaN
+    elsewhere) and ``updates`` at ``rows``."""
+    new = slice(n_old, net.n_nodes)
+    columns = {}
+    for col in old.columns:
+        if col == "geometry":
+            continue
+        values = old[col].to_numpy()
+        values = np.concatenate([values, extra[col] if col in extra else
+                                 np.full(net.n_nodes - n_old, np.nan, dtype=values.dtype)])
+        if col in updates:
+            values[rows] = updates[col]
+        columns[col] = values
+    points = old.geometry.values
+    geometry = type(points)._concat_same_type([points, gpd.points_from_xy(net.lon[new], net.lat[new],
+                                                                          crs=points.crs)])
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs=4326)
 
 
 def _local_population(st: Stages, applied: Applied, base: Base) -> Population | None:
