@@ -213,16 +213,7 @@ def cell_indicators(
     crs = network.crs
     cells_metric = cells.geometry.to_crs(crs)
     area_km2 = cells["area_m2"].to_numpy(dtype=np.float64) / 1e6
-    out = pd.DataFrame(index=cells.index)
-    out["jobs"], out["residents"] = np.asarray(jobs, float), np.asarray(residents, float)
-    out["job_density"] = out["jobs"] / area_km2
-    floors = floor_by_cell(buildings, cells_metric)
-    out["workplace_floor_m2"] = floors["workplace_floor_m2"].to_numpy()
-    out["housing_floor_m2"] = floors["housing_floor_m2"].to_numpy()
-    out["workplace_floor_ratio"] = out["workplace_floor_m2"] / cells["area_m2"].to_numpy()
-    total_floor = out["workplace_floor_m2"] + out["housing_floor_m2"]
-    out["housing_floor_share"] = np.where(total_floor > 0, out["housing_floor_m2"] / total_floor.where(
-        total_floor > 0, 1.0), 0.0)
+    out = pd.DataFrame(count_indicators(cells, cells_metric, jobs, residents, buildings), index=cells.index)
 
     # what a walk reaches: jobs and residents spread over each cell's nodes, sites snapped to nodes
     h3_ids = cells["h3"].to_numpy()
@@ -242,13 +233,8 @@ def cell_indicators(
             np.add.at(node_values[:, REACH_COLUMNS.index(column)], nearest_nodes(network, x, y), 1.0)
     reached = dict(zip(REACH_COLUMNS, reach_sums(network, rep, node_values, within_m, on_batch=on_batch).T,
                        strict=True))
-    for column in REACH_COLUMNS:
-        out[within_name(column, minutes)] = reached[column]
-    jobs, residents = reached["jobs"], reached["residents"]
-    out[within_name("jobs_housing_ratio", minutes)] = np.where(
-        residents > 0, jobs / np.where(residents > 0, residents, 1.0), np.nan
-    )
-    out["jobs_housing_balance"] = jobs_housing_balance(jobs, residents, settings.employment_rate)
+    for column, value in reach_indicators(reached, minutes, settings.employment_rate).items():
+        out[column] = value
 
     out["life_convenience"] = cells["score"].to_numpy(dtype=np.float64)
     diversity = amenity_diversity(distances, within_m)
@@ -267,6 +253,42 @@ def cell_indicators(
     )
     out["resident_density"] = out["residents"] / area_km2
     return out, Reach(node_values=node_values, rep_nodes=rep)
+
+
+def count_indicators(
+    cells: pd.DataFrame, cells_metric: gpd.GeoSeries, jobs: np.ndarray, residents: np.ndarray,
+    buildings: gpd.GeoDataFrame | None,
+) -> dict[str, np.ndarray]:
+    """The indicators of a cell's own counts and floor space: ``jobs``, ``residents``,
+    ``job_density`` (per km²), ``workplace_floor_m2``, ``housing_floor_m2``,
+    ``workplace_floor_ratio`` (floor per m² of cell) and ``housing_floor_share`` (0 without floor
+    space). ``resident_density`` is left to the caller, which places it last."""
+    area_m2 = cells["area_m2"].to_numpy(dtype=np.float64)
+    jobs, residents = np.asarray(jobs, float), np.asarray(residents, float)
+    floors = floor_by_cell(buildings, cells_metric)
+    work = floors["workplace_floor_m2"].to_numpy(dtype=np.float64)
+    home = floors["housing_floor_m2"].to_numpy(dtype=np.float64)
+    total = work + home
+    return {
+        "jobs": jobs, "residents": residents, "job_density": jobs / (area_m2 / 1e6),
+        "workplace_floor_m2": work, "housing_floor_m2": home, "workplace_floor_ratio": work / area_m2,
+        "housing_floor_share": np.where(total > 0, home / np.where(total > 0, total, 1.0), 0.0),
+    }
+
+
+def reach_indicators(
+    reached: Mapping[str, np.ndarray], minutes: float, employment_rate: float
+) -> dict[str, np.ndarray]:
+    """The columns of what a walk of ``minutes`` reaches from each cell (``reached``: the sums of
+    :data:`REACH_COLUMNS`): those sums under their :func:`within_name`, the jobs–housing ratio
+    (NaN without residents) and the jobs–housing balance."""
+    out = {within_name(column, minutes): np.asarray(reached[column]) for column in REACH_COLUMNS}
+    jobs, residents = out[within_name("jobs", minutes)], out[within_name("residents", minutes)]
+    out[within_name("jobs_housing_ratio", minutes)] = np.where(
+        residents > 0, jobs / np.where(residents > 0, residents, 1.0), np.nan
+    )
+    out["jobs_housing_balance"] = jobs_housing_balance(jobs, residents, employment_rate)
+    return out
 
 
 def jobs_housing_balance(jobs: np.ndarray, residents: np.ndarray, employment_rate: float) -> np.ndarray:

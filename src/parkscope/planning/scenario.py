@@ -28,8 +28,8 @@ from parkscope.diagnoses.integration import (
     REACH_COLUMNS,
     PreviousDiagnosis,
     Reach,
-    floor_by_cell,
-    jobs_housing_balance,
+    count_indicators,
+    reach_indicators,
     spread_cell_values,
     workplace_and_housing_floor,
 )
@@ -426,29 +426,18 @@ def _local_indicators(
     cells_metric = base.cells_metric
     pop_changed = pop is not st.pop
     if pop_changed:
-        out["jobs"] = np.asarray(pop.counts["jobs"], float)
-        out["residents"] = np.asarray(pop.counts["residents"], float)
-        out["job_density"] = out["jobs"] / area_km2
-        floors = floor_by_cell(pop.buildings, cells_metric)
-        out["workplace_floor_m2"] = floors["workplace_floor_m2"].to_numpy()
-        out["housing_floor_m2"] = floors["housing_floor_m2"].to_numpy()
-        out["workplace_floor_ratio"] = out["workplace_floor_m2"] / cells["area_m2"].to_numpy()
-        total_floor = out["workplace_floor_m2"] + out["housing_floor_m2"]
-        out["housing_floor_share"] = np.where(total_floor > 0, out["housing_floor_m2"] / total_floor.where(
-            total_floor > 0, 1.0), 0.0)
+        counts = count_indicators(cells, cells_metric, pop.counts["jobs"], pop.counts["residents"],
+                                  pop.buildings)
+        for column, value in counts.items():
+            out[column] = value
         out["resident_density"] = out["residents"] / area_km2
     reach = st.dg.reach
     if pop_changed or net.n_nodes > n_old or applied.link_ends.size:
         reach, sums = _local_reach(st, applied, out, base, node_cell)
-        minutes = settings.coverage_minutes
-        for i, column in enumerate(REACH_COLUMNS):
-            out[within_name(column, minutes)] = sums[:, i]
-        jobs = out[within_name("jobs", minutes)].to_numpy()
-        residents = out[within_name("residents", minutes)].to_numpy()
-        out[within_name("jobs_housing_ratio", minutes)] = np.where(
-            residents > 0, jobs / np.where(residents > 0, residents, 1.0), np.nan)
-        out["jobs_housing_balance"] = jobs_housing_balance(jobs, residents,
-                                                           settings.diagnosis.employment_rate)
+        reached = dict(zip(REACH_COLUMNS, sums.T, strict=True))
+        for column, value in reach_indicators(reached, settings.coverage_minutes,
+                                              settings.diagnosis.employment_rate).items():
+            out[column] = value
     out["life_convenience"] = cells["score"].to_numpy(dtype=np.float64)
     for key, category in _FROM_CATEGORY.items():
         column = f"score_{category}"
