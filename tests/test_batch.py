@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -292,8 +293,6 @@ def test_a_park_that_breaks_while_written_leaves_no_folder(adlershof, tmp_path, 
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
-    import shutil
-
     shutil.copytree(src, dst, copy_function=shutil.copy2)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -51,8 +52,6 @@ def with_more_amenities(outdir, dest, n: int, category: str = "dining"):
 
 
 def test_initial_stocks_come_from_the_assessment(outdir):
-    import json
-
     state, summary = state_from_outdir(outdir)
     amen = pd.read_parquet(outdir / "amenities.parquet")
     cells = pd.read_parquet(outdir / "cells.parquet")

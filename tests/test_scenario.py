@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -224,8 +227,6 @@ def test_bad_changes_file_exits_2_and_writes_nothing(porto_outdir, tmp_path):
 
 
 def test_an_outdir_of_another_schema_asks_to_rerun_assess(porto_outdir, tmp_path):
-    import shutil
-
     old = tmp_path / "old"
     shutil.copytree(porto_outdir, old)
     man = json.loads((old / MANIFEST).read_text())
@@ -259,9 +260,6 @@ def test_whole_andorra_add_amenity_incremental_equals_full(osm_dir):
 
 
 def test_bench_planning_prints_a_table_and_a_result_line(capsys):
-    import importlib.util
-    from pathlib import Path
-
     path = Path(__file__).resolve().parents[1] / "bench" / "planning.py"
     spec = importlib.util.spec_from_file_location("bench_planning", path)
     bench = importlib.util.module_from_spec(spec)
