@@ -30,7 +30,7 @@ from parkscope.pipeline import (
 )
 from parkscope.planning import cover
 from parkscope.planning import plan as plan_mod
-from parkscope.planning.plan import make_plan, park_demand, read_outputs
+from parkscope.planning.plan import PLAN_LAYERS, make_plan, park_demand, read_outputs
 from parkscope.planning.solver import PlanProblem, ScoreModel, exact, greedy
 from parkscope.settings.config import Category, Settings, _parse_selector
 from parkscope.settings.vocabulary import SCORE_KEYS
@@ -356,4 +356,34 @@ def test_the_readme_story_on_the_demo_park(tmp_path):
     assert plan["baseline_score"] == pytest.approx(8.227755343916, abs=1e-9)
     assert plan["reached"] and plan["additions"] == 5 and plan["bound"] == 2
     assert plan["achieved_score"] == pytest.approx(8.356053094356, abs=1e-9)
+    assert plan["cautions"] == []  # every layer of the demo is ok
     _assert_the_scenario_gives_the_plans_score(plan, after, cells)
+
+
+@pytest.fixture(scope="module")
+def porto_outdir(osm_dir, tmp_path_factory):
+    """A Porto park whose walk network and jobs the assessment finds thin (its buffer reaches past
+    the extract's data)."""
+    out = tmp_path_factory.mktemp("porto") / "out"
+    assert main(["assess", str(osm_dir / "porto.osm.pbf"), "--park", "Real Companhia Velha",
+                 "--buffer", "1000", "--no-report", "-q", "-o", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("weights", ["workers", "area"])
+def test_a_plan_on_thin_or_missing_layers_says_so(porto_outdir, weights):
+    """The layers the plan rests on (network, amenities, and jobs / residents for their weights) that
+    the assessment found thin or missing are named in the plan's cautions, with their reasons."""
+    out = read_outputs(porto_outdir)
+    quality = out.summary.data_quality
+    not_ok = {layer for layer in PLAN_LAYERS[weights] if quality[layer].status != "ok"}
+    assert "network" in not_ok
+    target = getattr(out.summary, SCORE_KEYS[weights]) + 0.05
+    plan = make_plan(porto_outdir, target, categories=["dining"], candidates="grid", weights=weights,
+                     outputs=out)
+    s = plan.summary
+    named = {c.split(" ", 1)[0] for c in s["cautions"]}
+    assert named == not_ok
+    for caution in s["cautions"]:
+        layer, status = caution.split(" ", 2)[:2]
+        assert status == quality[layer].status and quality[layer].reasons[0] in caution

@@ -646,6 +646,8 @@ def plan_lines(s: dict[str, Any]) -> list[str]:
         lines.append(f"The target {s['target']:g} cannot be reached with these candidates"
                      + (" within the budget" if s["mode"] == "budget" else "")
                      + f": the best reachable score is {s['best_reachable_score']:.3f}.")
+    for caution in s.get("cautions") or []:
+        lines.append(f"Caution, the assessment's data: {caution}")
     if s["bound"] is not None:
         lines.append(f"Bound this run proves: {s['bound']:.4g} ({s['bound_means']}).")
     else:

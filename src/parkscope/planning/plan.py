@@ -578,6 +578,29 @@ def addition_frame(problem: PlanProblem, solution: Solution, sites: Sites) -> gp
     )
 
 
+#: The input layers (summary.json ``data_quality``) a plan's score rests on, by ``--weights``.
+PLAN_LAYERS: dict[str, tuple[str, ...]] = {
+    "workers": ("network", "amenities", "jobs"),
+    "residents": ("network", "amenities", "residents"),
+    "both": ("network", "amenities", "jobs", "residents"),
+    "area": ("network", "amenities"),
+}
+
+
+def plan_cautions(summary: Summary, weights: str) -> list[str]:
+    """One sentence for each layer the plan rests on that the assessment found thin or missing: a
+    plan on amenities that are not mapped proposes what may already be there, and the workers' or
+    residents' weights are only as good as the jobs and residents under them."""
+    quality = summary.data_quality or {}
+    out = []
+    for layer in PLAN_LAYERS[weights]:
+        q = quality.get(layer)
+        if q is not None and q.status != "ok":
+            reasons = "; ".join(q.reasons) or "see the assessment's data_quality"
+            out.append(f"{layer} {q.status} ({reasons})" + (f": {q.fix}" if q.fix else ""))
+    return out
+
+
 def plan_summary(
     out: Outputs, key: str, weights: str, target: float, baseline: float, achieved: float, sol: Solution,
     budget: float | None, costed: bool, cats: list[str], candidates: str | Path, sites: Sites,
@@ -635,6 +658,7 @@ def plan_summary(
         "submodular": not increasing,
         "guarantee": guarantee,
         "assessment": str(out.path),
+        "cautions": plan_cautions(out.summary, weights),
     }
 
 
