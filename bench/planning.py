@@ -35,10 +35,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from parkscope import assess  # noqa: E402
 from parkscope.planning.apply import apply_changes  # noqa: E402
 from parkscope.planning.changes import parse_changes  # noqa: E402
 from parkscope.planning.scenario import evaluate, prepare_base  # noqa: E402
-from parkscope.planning.state import Stages, assess_stages  # noqa: E402
+from parkscope.planning.state import Stages  # noqa: E402
 
 EXTRACT = ROOT.parent / "shared" / "data" / "osm" / "andorra.osm.pbf"
 BBOX = "1.40,42.42,1.79,42.66"
@@ -56,7 +57,7 @@ CHANGES = {
 
 def stages(extract: Path = EXTRACT, bbox: str = BBOX, buffer_m: float = 500) -> Stages:
     """The assessment's stages (what `assess` keeps in OUTDIR); by default whole Andorra."""
-    return assess_stages(extract, bbox=bbox, buffer_m=buffer_m)
+    return assess(extract, bbox=bbox, buffer_m=buffer_m).stages
 
 
 def moved(feature: dict, lon: float, lat: float) -> dict:

@@ -11,19 +11,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from parkscope import assess
 from parkscope.cli import main
 from parkscope.errors import InputError
 from parkscope.planning.apply import apply_changes, building_ids
 from parkscope.planning.changes import parse_changes
 from parkscope.planning.scenario import evaluate
-from parkscope.planning.state import MANIFEST, assess_stages, load_stages
+from parkscope.planning.state import MANIFEST, load_stages
 
 PORTO = "-8.615,41.142,-8.605,41.150"
 ANDORRA_WHOLE = "1.40,42.42,1.79,42.66"
 
 
 def _stages(extract, bbox, buffer_m):
-    return assess_stages(extract, bbox=bbox, buffer_m=buffer_m)
+    return assess(extract, bbox=bbox, buffer_m=buffer_m).stages  # what assess keeps in OUTDIR
 
 
 def _point(lon, lat, **props):

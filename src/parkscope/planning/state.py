@@ -29,19 +29,10 @@ from parkscope.pipeline import (
     Request,
     Scores,
     Walk,
-    accessibility,
-    build_summary,
-    data_quality,
-    diagnosis,
-    ingest,
-    population,
-    prepare,
-    scores,
-    walk_network,
 )
 from parkscope.settings.summary import Summary
 
-__all__ = ["MANIFEST", "SCHEMA", "SCHEMA_VERSION", "STATE_FILE", "Stages", "assess_stages", "load_stages",
+__all__ = ["MANIFEST", "SCHEMA", "SCHEMA_VERSION", "STATE_FILE", "Stages", "load_stages",
            "save_stages"]
 
 SCHEMA = "parkscope.stages"
@@ -65,21 +56,6 @@ class Stages:
     dg: Diagnosis
     summary: Summary
     collab: dict[str, Any] | None = None
-
-
-def assess_stages(extract: str | Path, **options: Any) -> Stages:
-    """Run every stage of an assessment and keep the results (``options``: those of
-    :func:`parkscope.pipeline.prepare`); what ``assess`` keeps in OUTDIR, without writing it."""
-    req = prepare(extract, **options)
-    ext = ingest(req)
-    walk = walk_network(req, ext)
-    acc = accessibility(req, walk)
-    sc = scores(req, walk, acc)
-    pop = population(req, ext, sc)
-    quality = data_quality(req, ext, walk, sc, pop)
-    dg = diagnosis(req, walk, acc, sc, pop, quality)
-    summary = build_summary(req, ext, walk, sc, pop, quality, dg)
-    return Stages(req, ext, walk, acc, sc, pop, quality, dg, summary)
 
 
 def manifest() -> dict[str, Any]:
